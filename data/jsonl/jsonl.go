@@ -261,3 +261,10 @@ func TypeName(v any) string {
 		return fmt.Sprintf("%T", v)
 	}
 }
+
+// ParseLine parses one raw line read earlier (for parallel workers),
+// with errors placed at file:line.
+func ParseLine(file string, line int, raw []byte) (any, error) {
+	r := &Reader{name: file, line: line, buf: raw}
+	return r.Value()
+}

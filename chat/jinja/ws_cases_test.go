@@ -1,0 +1,36 @@
+package jinja
+
+// Whitespace control as Jinja2 3.1 with trim_blocks=True, lstrip_blocks=True
+// and keep_trailing_newline=False (outputs recorded from Python jinja2).
+var whitespaceCases = []struct{ src, want string }{
+	{"  {% if true %}\n  x\n  {% endif %}\n  y", "  x\n  y"},
+	{"a\n{% if true %}\nb\n{% endif %}\nc\n", "a\nb\nc"},
+	{"a\n{% if true %}\nb\n{% endif %}\nc\n\n", "a\nb\nc\n"},
+	{"  {{ 'v' }}\n  {% set q = 1 %}\nz", "  v\nz"},
+	{"a  {% if true %}b{% endif %}  c", "a  b  c"},
+	{"a\n    {%- if true %}\n    b\n    {%- endif %}\nc", "a    bc"},
+	{"a\n  {%+ if true %}b{% endif %}", "a\n  b"},
+	{"a {%- if true -%} \n\n b {%- endif -%}\n\n c", "abc"},
+	{"x\n  {# comment #}\ny", "x\ny"},
+	{"x {#- comment -#} y", "xy"},
+	{"x\n  {#- c #}\n  y", "x  y"},
+	{"{% for i in [1,2] %}\n  {{ i }}\n{% endfor %}\n", "  1\n  2\n"},
+	{"{% for i in [1,2] %}\n  {{- i }}\n{%- endfor %}", "12"},
+	{"line1\r\nline2\r\n{% if true %}\r\nx\r\n{% endif %}\r\n", "line1\nline2\nx\n"},
+	{"{% raw %}{{ not parsed }}{% endraw %}", "{{ not parsed }}"},
+	{"a\n  {% raw %}\n  {{ x }}\n  {% endraw %}\nb", "a\n\n  {{ x }}\nb"},
+	{"\t{% if true %}\ttab\n\t{% endif %}", "\ttab\n"},
+	{"{{ 'a' }}\n{{ 'b' }}\n", "a\nb"},
+	{"{% if true %}  \nx{% endif %}", "  \nx"},
+	{"{% if true +%}\nx{% endif %}", "\nx"},
+	{"{{ {'a': {'b': 1}} }}", "{'a': {'b': 1}}"},
+	{"{{ {'a': 1}['a'] }}", "1"},
+	{"{{ 'x %} y' }}", "x %} y"},
+	{"{% set s = '{{ not a tag }}' %}{{ s }}", "{{ not a tag }}"},
+	{"{{ 'a' 'b' }}", "ab"},
+	{"{{ \"tab\\there\\u00e9\\x41\\101\\q\" }}", "tab\there\u00e9AA\\q"},
+	{"{{ 1 }}{# {{ 2 }} #}{{ 3 }}", "13"},
+	{" {% if true %}a{% endif %} ", "a "},
+	{"  \n  {% if true %}a{% endif %}", "  \na"},
+	{"{% macro f() %}\n  body\n{% endmacro %}\n[{{ f() }}]", "[  body\n]"},
+}

@@ -1,0 +1,226 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/star-go/star/model"
+)
+
+func init() {
+	register(
+		command{name: "model init", summary: "write a random seeded Qwen3 checkpoint (HF layout)", run: runModelInit},
+		command{name: "model info", summary: "print a checkpoint's shape, parameter count and dtype", run: runModelInfo},
+		command{name: "model logits", summary: "print the logits rows of --ids as a JSON array", run: runModelLogits},
+		command{name: "model generate", summary: "continue --ids (greedy or sampled) → JSON tokens, logprobs", run: runModelGenerate},
+	)
+}
+
+// shapeFlags are the model-shape flags shared by `model init` and the benchmarks.
+type shapeFlags struct {
+	vocab, hidden, layers, heads, kvHeads, headDim, intermediate *int
+	tie                                                          *bool
+}
+
+func addShapeFlags(fs *flag.FlagSet, vocab, hidden, layers, heads, kvHeads, headDim, intermediate int) *shapeFlags {
+	return &shapeFlags{
+		vocab:        fs.Int("vocab", vocab, "vocabulary size"),
+		hidden:       fs.Int("hidden", hidden, "hidden size"),
+		layers:       fs.Int("layers", layers, "number of decoder layers"),
+		heads:        fs.Int("heads", heads, "attention heads"),
+		kvHeads:      fs.Int("kv-heads", kvHeads, "key/value heads (GQA)"),
+		headDim:      fs.Int("head-dim", headDim, "head dimension"),
+		intermediate: fs.Int("intermediate", intermediate, "MLP intermediate size"),
+		tie:          fs.Bool("tie", false, "tie lm_head to the embedding"),
+	}
+}
+
+func (s *shapeFlags) config() (*model.Config, error) {
+	c := model.NewConfig(*s.vocab, *s.hidden, *s.layers, *s.heads, *s.kvHeads, *s.headDim, *s.intermediate, *s.tie)
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	return c, nil
+}
+
+func runModelInit(ctx context.Context, args []string) error {
+	fs := newFlags("model init", "--vocab N --hidden N --layers N --heads N --kv-heads N --head-dim N --intermediate N [--tie] [--seed S] [--dtype f32|bf16] -o DIR")
+	sf := addShapeFlags(fs, 0, 0, 0, 0, 0, 0, 0)
+	seed := fs.Uint64("seed", 0, "random seed")
+	dtype := fs.String("dtype", "f32", "storage dtype: f32 or bf16")
+	out := fs.String("o", "", "output directory")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return fmt.Errorf("%w: unexpected arguments %v", errUsage, pos)
+	}
+	if *out == "" {
+		return fmt.Errorf("%w: -o DIR is required", errUsage)
+	}
+	dt := map[string]string{"f32": "F32", "bf16": "BF16"}[strings.ToLower(*dtype)]
+	if dt == "" {
+		return fmt.Errorf("%w: --dtype must be f32 or bf16, not %q", errUsage, *dtype)
+	}
+	cfg, err := sf.config()
+	if err != nil {
+		return err
+	}
+	m, err := model.NewRandom(cfg, *seed)
+	if err != nil {
+		return err
+	}
+	if err := m.Save(*out, model.SaveOptions{DType: dt}); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "wrote %s: %d parameters, %s\n", *out, cfg.NumParams(), dt)
+	return nil
+}
+
+func runModelInfo(ctx context.Context, args []string) error {
+	fs := newFlags("model info", "DIR")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return fmt.Errorf("%w: want one model directory", errUsage)
+	}
+	m, err := model.Load(pos[0])
+	if err != nil {
+		return err
+	}
+	c := m.Config
+	info := map[string]any{
+		"architecture": c.Architectures, "vocab_size": c.VocabSize, "hidden_size": c.HiddenSize,
+		"num_hidden_layers": c.NumHiddenLayers, "num_attention_heads": c.NumAttentionHeads,
+		"num_key_value_heads": c.NumKeyValueHeads, "head_dim": c.HeadDim, "intermediate_size": c.IntermediateSize,
+		"tie_word_embeddings": c.TieWordEmbeddings, "parameters": c.NumParams(), "dtype": m.DType,
+		"eos_token_ids": m.EOSIDs(),
+	}
+	return json.NewEncoder(os.Stdout).Encode(info)
+}
+
+// parseIDs reads "5,17,42".
+func parseIDs(s string) ([]int, error) {
+	var ids []int
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		v, err := strconv.Atoi(f)
+		if err != nil {
+			return nil, fmt.Errorf("%w: --ids: %q is not an integer", errUsage, f)
+		}
+		ids = append(ids, v)
+	}
+	return ids, nil
+}
+
+// loadModel loads --model and switches to --backend if given.
+func loadModel(dir, backend string) (*model.Model, error) {
+	if dir == "" {
+		return nil, fmt.Errorf("%w: --model DIR is required", errUsage)
+	}
+	m, err := model.Load(dir)
+	if err != nil {
+		return nil, err
+	}
+	if backend != "" {
+		e, err := model.NewEngine(backend)
+		if err != nil {
+			return nil, err
+		}
+		m.Use(e)
+	}
+	return m, nil
+}
+
+func runModelLogits(ctx context.Context, args []string) error {
+	fs := newFlags("model logits", "--model DIR --ids 5,17,42")
+	dir := fs.String("model", "", "model directory")
+	idsFlag := fs.String("ids", "", "comma-separated token ids")
+	backend := fs.String("backend", "", "compute backend: go (default) or xla:cuda, ... (also $STAR_BACKEND)")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	ids, err := parseIDs(*idsFlag)
+	if err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		return fmt.Errorf("%w: --ids is required", errUsage)
+	}
+	m, err := loadModel(*dir, *backend)
+	if err != nil {
+		return err
+	}
+	rows, err := m.Logits([][]int{ids})
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(os.Stdout).Encode(rows[0])
+}
+
+// promptToIDs turns --prompt text into token ids. It is the place where the
+// lead wires the tokenizer and chat-template packages; until then it fails
+// rather than guessing.
+var promptToIDs = func(modelDir, prompt string) ([]int, error) {
+	return nil, errors.New("--prompt needs tokenizer: not wired yet, pass --ids")
+}
+
+func runModelGenerate(ctx context.Context, args []string) error {
+	fs := newFlags("model generate", "--model DIR (--ids 5,17,42 | --prompt TEXT) [--max-new-tokens N] [--temperature T] [--top-p P] [--top-k K] [--seed S] [--logprobs K]")
+	dir := fs.String("model", "", "model directory")
+	idsFlag := fs.String("ids", "", "comma-separated prompt token ids")
+	prompt := fs.String("prompt", "", "prompt text (needs the tokenizer)")
+	maxNew := fs.Int("max-new-tokens", 16, "maximum tokens to generate")
+	temp := fs.Float64("temperature", 0, "sampling temperature (0 = greedy)")
+	topP := fs.Float64("top-p", 1, "nucleus sampling mass")
+	topK := fs.Int("top-k", 0, "sample among the k most likely tokens (0 = all)")
+	seed := fs.Uint64("seed", 0, "sampling seed")
+	logprobs := fs.Int("logprobs", 0, "also return the top K log-probs at every step")
+	backend := fs.String("backend", "", "compute backend: go (default) or xla:cuda, ... (also $STAR_BACKEND)")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	var ids []int
+	var err error
+	switch {
+	case *idsFlag != "" && *prompt != "":
+		return fmt.Errorf("%w: give --ids or --prompt, not both", errUsage)
+	case *prompt != "":
+		if ids, err = promptToIDs(*dir, *prompt); err != nil {
+			return err
+		}
+	default:
+		if ids, err = parseIDs(*idsFlag); err != nil {
+			return err
+		}
+	}
+	if len(ids) == 0 {
+		return fmt.Errorf("%w: --ids or --prompt is required", errUsage)
+	}
+	if *maxNew <= 0 || *temp < 0 || *topP <= 0 || *topP > 1 || *topK < 0 || *logprobs < 0 {
+		return fmt.Errorf("%w: need --max-new-tokens > 0, --temperature ≥ 0, 0 < --top-p ≤ 1, --top-k ≥ 0, --logprobs ≥ 0", errUsage)
+	}
+	m, err := loadModel(*dir, *backend)
+	if err != nil {
+		return err
+	}
+	gens, err := m.Generate(ctx, [][]int{ids}, model.GenerateOptions{
+		MaxNewTokens: *maxNew, Temperature: *temp, TopP: *topP, TopK: *topK, Seed: *seed, TopLogprobs: *logprobs,
+	})
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(os.Stdout).Encode(gens[0])
+}
