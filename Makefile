@@ -37,6 +37,8 @@ lint:
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzUnmarshal -fuzztime 20s ./internal/pyjson
 	$(GO) test -run '^$$' -fuzz FuzzReader -fuzztime 20s ./data/jsonl
+	$(GO) test -run '^$$' -fuzz FuzzRender -fuzztime 20s ./chat/jinja
+	$(GO) test -run '^$$' -fuzz FuzzRoundTrip -fuzztime 20s -fuzzminimizetime 2s ./tokenizer
 
 clean:
 	rm -rf bin

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 )
@@ -22,7 +23,7 @@ type command struct {
 	run     func(ctx context.Context, args []string) error
 }
 
-// commands lists every subcommand in pipeline order; `star help` prints them so.
+// commands lists every subcommand; each file registers its own in init.
 var commands []command
 
 func register(cs ...command) { commands = append(commands, cs...) }
@@ -96,9 +97,22 @@ func usage(w *os.File) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Usage: star <command> [flags] [args]   (star <command> -h for its flags)")
 	fmt.Fprintln(w)
-	for _, c := range commands {
+	sorted := slices.Clone(commands)
+	slices.SortStableFunc(sorted, func(a, b command) int { return stage(a.name) - stage(b.name) })
+	for _, c := range sorted {
 		fmt.Fprintf(w, "  %-18s %s\n", c.name, c.summary)
 	}
+}
+
+// pipeline is the order `star help` lists command groups in.
+var pipeline = []string{"data", "chat", "tokenize", "reward", "model", "bench"}
+
+func stage(name string) int {
+	group, _, _ := strings.Cut(name, " ")
+	if i := slices.Index(pipeline, group); i >= 0 {
+		return i
+	}
+	return len(pipeline)
 }
 
 // newFlags returns a flag set for command name that prints its usage line.

@@ -3,14 +3,16 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
 
+	"github.com/star-go/star/chat"
+	"github.com/star-go/star/internal/pyjson"
 	"github.com/star-go/star/model"
+	"github.com/star-go/star/tokenizer"
 )
 
 func init() {
@@ -18,7 +20,7 @@ func init() {
 		command{name: "model init", summary: "write a random seeded Qwen3 checkpoint (HF layout)", run: runModelInit},
 		command{name: "model info", summary: "print a checkpoint's shape, parameter count and dtype", run: runModelInfo},
 		command{name: "model logits", summary: "print the logits rows of --ids as a JSON array", run: runModelLogits},
-		command{name: "model generate", summary: "continue --ids (greedy or sampled) → JSON tokens, logprobs", run: runModelGenerate},
+		command{name: "model generate", summary: "continue --ids or a --prompt (greedy or sampled) → JSON tokens, logprobs, text", run: runModelGenerate},
 	)
 }
 
@@ -170,18 +172,37 @@ func runModelLogits(ctx context.Context, args []string) error {
 	return json.NewEncoder(os.Stdout).Encode(rows[0])
 }
 
-// promptToIDs turns --prompt text into token ids. It is the place where the
-// lead wires the tokenizer and chat-template packages; until then it fails
-// rather than guessing.
-var promptToIDs = func(modelDir, prompt string) ([]int, error) {
-	return nil, errors.New("--prompt needs tokenizer: not wired yet, pass --ids")
+// promptToIDs turns --prompt text into token ids with the model directory's
+// tokenizer: rendered as one user turn with its chat template (thinking off
+// when noThinking), or tokenized as is when raw or when there is no template.
+func promptToIDs(tok *tokenizer.Tokenizer, modelDir, prompt string, raw, noThinking bool) ([]int, error) {
+	if raw {
+		return tok.Encode(prompt), nil
+	}
+	tmpl, err := chat.Load(modelDir)
+	if err != nil {
+		return nil, fmt.Errorf("%w (pass --raw to tokenize the prompt as is)", err)
+	}
+	opt := chat.Options{AddGenerationPrompt: true}
+	if noThinking {
+		f := false
+		opt.EnableThinking = &f
+	}
+	text, err := tmpl.Render([]any{pyjson.NewObject("role", "user", "content", prompt)}, nil, opt)
+	if err != nil {
+		return nil, err
+	}
+	return tok.Encode(text), nil
 }
 
 func runModelGenerate(ctx context.Context, args []string) error {
 	fs := newFlags("model generate", "--model DIR (--ids 5,17,42 | --prompt TEXT) [--max-new-tokens N] [--temperature T] [--top-p P] [--top-k K] [--seed S] [--logprobs K]")
 	dir := fs.String("model", "", "model directory")
 	idsFlag := fs.String("ids", "", "comma-separated prompt token ids")
-	prompt := fs.String("prompt", "", "prompt text (needs the tokenizer)")
+	prompt := fs.String("prompt", "", "prompt text: one user turn in the model's chat template (needs tokenizer files)")
+	raw := fs.Bool("raw", false, "with --prompt, tokenize the text as is (no chat template)")
+	noThinking := fs.Bool("no-thinking", false, "with --prompt, enable_thinking=false")
+	stop := fs.String("stop", "", "comma-separated stop strings (needs tokenizer files)")
 	maxNew := fs.Int("max-new-tokens", 16, "maximum tokens to generate")
 	temp := fs.Float64("temperature", 0, "sampling temperature (0 = greedy)")
 	topP := fs.Float64("top-p", 1, "nucleus sampling mass")
@@ -194,11 +215,17 @@ func runModelGenerate(ctx context.Context, args []string) error {
 	}
 	var ids []int
 	var err error
+	// The tokenizer is optional: with it, --prompt and --stop work and the
+	// output carries the decoded text.
+	tok, tokErr := tokenizer.Load(*dir)
 	switch {
 	case *idsFlag != "" && *prompt != "":
 		return fmt.Errorf("%w: give --ids or --prompt, not both", errUsage)
 	case *prompt != "":
-		if ids, err = promptToIDs(*dir, *prompt); err != nil {
+		if tok == nil {
+			return fmt.Errorf("--prompt needs the tokenizer of %s: %w", *dir, tokErr)
+		}
+		if ids, err = promptToIDs(tok, *dir, *prompt, *raw, *noThinking); err != nil {
 			return err
 		}
 	default:
@@ -216,11 +243,27 @@ func runModelGenerate(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	gens, err := m.Generate(ctx, [][]int{ids}, model.GenerateOptions{
+	opt := model.GenerateOptions{
 		MaxNewTokens: *maxNew, Temperature: *temp, TopP: *topP, TopK: *topK, Seed: *seed, TopLogprobs: *logprobs,
-	})
+	}
+	if *stop != "" {
+		if tok == nil {
+			return fmt.Errorf("--stop needs the tokenizer of %s: %w", *dir, tokErr)
+		}
+		opt.StopStrings = strings.Split(*stop, ",")
+		opt.Decode = tok.Decode
+	}
+	gens, err := m.Generate(ctx, [][]int{ids}, opt)
 	if err != nil {
 		return err
 	}
-	return json.NewEncoder(os.Stdout).Encode(gens[0])
+	out := struct {
+		model.Generation
+		Text *string `json:"text,omitempty"`
+	}{Generation: gens[0]}
+	if tok != nil {
+		text := tok.Decode(gens[0].Tokens)
+		out.Text = &text
+	}
+	return json.NewEncoder(os.Stdout).Encode(out)
 }

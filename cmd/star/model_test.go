@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/star-go/star/internal/fixture"
+	"github.com/star-go/star/tokenizer"
 )
 
 // runStdout runs a command and returns what it printed on stdout.
@@ -98,9 +99,60 @@ func TestModelCommands(t *testing.T) {
 			t.Errorf("%v: want a usage error, got %v", bad, err)
 		}
 	}
-	if _, err := runStdout(t, "model", "generate", "--model", tied, "--prompt", "hello"); err == nil || !strings.Contains(err.Error(), "needs tokenizer") {
+	if _, err := runStdout(t, "model", "generate", "--model", tied, "--prompt", "hello"); err == nil || !strings.Contains(err.Error(), "--prompt needs the tokenizer of") {
 		t.Errorf("--prompt: %v", err)
 	}
+}
+
+// TestGeneratePrompt runs --prompt through the real Qwen3 tokenizer and chat
+// template on a random model with Qwen3's vocabulary.
+func TestGeneratePrompt(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "m")
+	if _, err := runStdout(t, "model", "init", "--vocab", "151669", "--hidden", "16", "--layers", "1", "--heads", "2",
+		"--kv-heads", "1", "--head-dim", "8", "--intermediate", "32", "-o", dir); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"tokenizer.json", "tokenizer_config.json", "chat_template.jinja"} {
+		data, err := os.ReadFile(fixture.Path(t, "fixtures/qwen3/"+f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := runStdout(t, "model", "generate", "--model", dir, "--prompt", "hello", "--no-thinking", "--max-new-tokens", "3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Tokens []int   `json:"tokens"`
+		Text   *string `json:"text"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if len(got.Tokens) == 0 || len(got.Tokens) > 3 || got.Text == nil {
+		t.Errorf("generate --prompt output: %s", out)
+	}
+	ids, err := promptToIDs(mustTokenizer(t, dir), dir, "hello", false, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// <|im_start|>user\nhello<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n
+	want := []int{151644, 872, 198, 14990, 151645, 198, 151644, 77091, 198, 151667, 271, 151668, 271}
+	if !slices.Equal(ids, want) {
+		t.Errorf("prompt ids = %v, want %v", ids, want)
+	}
+}
+
+func mustTokenizer(t *testing.T, dir string) *tokenizer.Tokenizer {
+	t.Helper()
+	tok, err := tokenizer.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
 }
 
 func TestBenchCommands(t *testing.T) {
