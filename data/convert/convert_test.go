@@ -146,13 +146,12 @@ func TestFilterRejects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Record 4 (no calls) is kept: its target "</think><|im_end|>" scores 1
-	// against itself under the reward, as in the original.
-	if st.Written != 2 || st.Rejected != 3 {
-		t.Errorf("written %d rejected %d (%v), want 2 and 3", st.Written, st.Rejected, st.Reasons)
+	// Record 4 (no calls, no content) is an empty target: dropped (§2).
+	if st.Written != 1 || st.Rejected != 4 {
+		t.Errorf("written %d rejected %d (%v), want 1 and 4", st.Written, st.Rejected, st.Reasons)
 	}
 	r, _ := os.ReadFile(rej)
-	for _, want := range []string{`"line": 2`, `"line": 3`, `"line": 5`, `unknown tool \"g\"`, `filter_on_simrl`} {
+	for _, want := range []string{`"line": 2`, `"line": 3`, `"line": 4`, `empty target`, `"line": 5`, `unknown tool \"g\"`, `filter_on_simrl`} {
 		if !strings.Contains(string(r), want) {
 			t.Errorf("rejects lack %s:\n%s", want, r)
 		}

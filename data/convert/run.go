@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"time"
 
@@ -37,6 +38,11 @@ func (f *Filter) Check(rec *pyjson.Object) error {
 	r, err := message.Parse(rec)
 	if err != nil {
 		return err
+	}
+	// The reward scores an empty target's "<|im_end|>" as a text reply equal
+	// to itself, so it would pass; the spec drops empty targets explicitly.
+	if last := r.Last(); len(last.ToolCalls) == 0 && strings.TrimSpace(last.Text()) == "" {
+		return jsonl.Errorf("messages", "filter_on_simrl: empty target (no content and no tool calls)")
 	}
 	row, err := f.b.Build(r)
 	if err != nil {
