@@ -9,6 +9,7 @@ import (
 	"github.com/star-go/star/data/jsonl"
 	"github.com/star-go/star/internal/parallel"
 	"github.com/star-go/star/internal/progress"
+	"github.com/star-go/star/internal/pyjson"
 )
 
 // recordStream is the common shape of the per-record commands: read JSONL,
@@ -29,7 +30,7 @@ type lineItem struct {
 }
 
 type lineResult struct {
-	out []any
+	out []byte // encoded output lines, each ending in '\n'
 	err error
 }
 
@@ -66,8 +67,16 @@ func (s *recordStream) run(ctx context.Context) error {
 			if err != nil {
 				return lineResult{err: err}
 			}
-			out, err := s.fn(v)
-			return lineResult{out, err}
+			vals, err := s.fn(v)
+			if err != nil {
+				return lineResult{err: err}
+			}
+			// Encode here, on the worker, so the ordered writer only copies bytes.
+			var out []byte
+			for _, v := range vals {
+				out = append(pyjson.Append(out, v, nil), '\n')
+			}
+			return lineResult{out: out}
 		})
 		for i, r := range results {
 			if r.err != nil {
@@ -76,10 +85,8 @@ func (s *recordStream) run(ctx context.Context) error {
 				}
 				continue
 			}
-			for _, v := range r.out {
-				if err := w.Write(v); err != nil {
-					return err
-				}
+			if err := w.WriteLines(r.out); err != nil {
+				return err
 			}
 		}
 		batch = batch[:0]

@@ -2,6 +2,7 @@ package jsonl
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -64,6 +65,13 @@ func (w *Writer) WriteRaw(line []byte) error {
 		return err
 	}
 	return w.bw.WriteByte('\n')
+}
+
+// WriteLines appends already-encoded lines, each ending in a newline.
+func (w *Writer) WriteLines(lines []byte) error {
+	w.n += bytes.Count(lines, []byte{'\n'})
+	_, err := w.bw.Write(lines)
+	return err
 }
 
 // Count is the number of lines written.
