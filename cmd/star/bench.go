@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"runtime/pprof"
 	"sort"
 	"syscall"
 	"time"
@@ -40,6 +41,23 @@ func peakRSS() float64 {
 	return float64(ru.Maxrss) / 1024
 }
 
+// startCPUProfile profiles the process until the returned function runs.
+// Only timed steps are profiled: the warm-up step is mostly graph compilation.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
+}
+
 func randomSeqs(rng *rand.Rand, n, length, vocab int) [][]int {
 	seqs := make([][]int, n)
 	for i := range seqs {
@@ -58,6 +76,7 @@ func runBenchTrain(ctx context.Context, args []string) error {
 	batch := fs.Int("batch", 4, "sequences per step")
 	steps := fs.Int("steps", 5, "timed steps (plus one warm-up step that compiles)")
 	backend := fs.String("backend", "", "compute backend: go (default) or xla:cuda, ...")
+	cpuProfile := fs.String("cpuprofile", "", "write a pprof CPU profile of the timed steps to this file")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -88,6 +107,13 @@ func runBenchTrain(ctx context.Context, args []string) error {
 			return err
 		}
 		obj := &model.CrossEntropy{Seqs: randomSeqs(rng, *batch, *seq, cfg.VocabSize)}
+		if step == 1 && *cpuProfile != "" {
+			stop, err := startCPUProfile(*cpuProfile)
+			if err != nil {
+				return err
+			}
+			defer stop()
+		}
 		start := time.Now()
 		r, err := tr.Accumulate(obj)
 		if err != nil {
@@ -120,6 +146,7 @@ func runBenchGenerate(ctx context.Context, args []string) error {
 	promptLen := fs.Int("prompt-len", 128, "prompt length")
 	newTokens := fs.Int("new-tokens", 128, "tokens to generate per prompt")
 	backend := fs.String("backend", "", "compute backend: go (default) or xla:cuda, ...")
+	cpuProfile := fs.String("cpuprofile", "", "write a pprof CPU profile of the timed generation to this file")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -160,6 +187,13 @@ func runBenchGenerate(ctx context.Context, args []string) error {
 		if step%32 == 31 {
 			fmt.Fprintf(os.Stderr, "generated %d/%d\n", step+1, *newTokens)
 		}
+	}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	start := time.Now()
 	if _, err := m.Generate(ctx, prompts, opt); err != nil {
