@@ -109,6 +109,9 @@ func execAddNumericGeneric[T gobackend.PODNumericConstraints](lhs, rhs []T, outp
 		return
 	default:
 		// Case 3: with broadcasting non-scalar tensors:
+		if broadcastBinary(opAdd, lhs, rhs, output, lhsShape, rhsShape, outputShape) { // Patch: third_party/PATCHES.md
+			return
+		}
 		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
 		for indices := range zipIter.IterFlatIndices() {
 			output[indices.TgtFlatIdx] = lhs[indices.LHSFlatIdx] + rhs[indices.RHSFlatIdx]
@@ -248,6 +251,9 @@ func execMulNumericGeneric[T gobackend.PODNumericConstraints](lhs, rhs []T, outp
 		return
 	default:
 		// Case 3: with broadcasting non-scalar tensors:
+		if broadcastBinary(opMul, lhs, rhs, output, lhsShape, rhsShape, outputShape) { // Patch: third_party/PATCHES.md
+			return
+		}
 		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
 		for indices := range zipIter.IterFlatIndices() {
 			output[indices.TgtFlatIdx] = lhs[indices.LHSFlatIdx] * rhs[indices.RHSFlatIdx]
@@ -390,6 +396,9 @@ func execSubNumericGeneric[T gobackend.PODNumericConstraints](lhs, rhs []T, outp
 		return
 	default:
 		// Case 3: with broadcasting non-scalar tensors:
+		if broadcastBinary(opSub, lhs, rhs, output, lhsShape, rhsShape, outputShape) { // Patch: third_party/PATCHES.md
+			return
+		}
 		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
 		for indices := range zipIter.IterFlatIndices() {
 			output[indices.TgtFlatIdx] = lhs[indices.LHSFlatIdx] - rhs[indices.RHSFlatIdx]
@@ -548,6 +557,9 @@ func execDivNumericGeneric[T gobackend.PODNumericConstraints](lhs, rhs []T, outp
 		return
 	default:
 		// Case 3: with broadcasting non-scalar tensors:
+		if broadcastBinary(opDiv, lhs, rhs, output, lhsShape, rhsShape, outputShape) { // Patch: third_party/PATCHES.md
+			return
+		}
 		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
 		for indices := range zipIter.IterFlatIndices() {
 			output[indices.TgtFlatIdx] = lhs[indices.LHSFlatIdx] / rhs[indices.RHSFlatIdx]

@@ -29,6 +29,11 @@ func Transpose(f *gobackend.Function, operandValue compute.Value, permutations .
 		return nil, err
 	}
 	operand := inputs[0]
+	if isIdentityPermutation(permutations) && len(permutations) == operand.Shape.Rank() {
+		// Patch (third_party/PATCHES.md): gradients of DotGeneral emit identity
+		// transposes; copying them costs memory bandwidth for nothing.
+		return operand, nil
+	}
 
 	outputShape, err := shapeinference.Transpose(operand.Shape, permutations)
 	if err != nil {
@@ -59,6 +64,10 @@ func execTranspose(backend *gobackend.Backend, node *gobackend.Node, inputs []*g
 	output, err := backend.GetBuffer(node.Shape)
 	if err != nil {
 		return nil, err
+	}
+	if transposeFast(operand.Flat, output.Flat, operand.RawShape.Dimensions, permutations) {
+		// Patch (third_party/PATCHES.md): row copies and tiled 2D transposes.
+		return output, nil
 	}
 	it := NewTransposeIterator(operand.RawShape, permutations)
 	dtype := node.Shape.DType
@@ -160,4 +169,13 @@ func execTransposeBFloat16(operand, output *gobackend.Buffer, it *TransposeItera
 	for _, value := range operandFlat {
 		outputFlat[it.Next()] = value
 	}
+}
+
+func isIdentityPermutation(permutation []int) bool {
+	for i, p := range permutation {
+		if i != p {
+			return false
+		}
+	}
+	return true
 }
