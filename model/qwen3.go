@@ -159,7 +159,7 @@ func (q *qwen3) attention(w *layer, x *Node, rot rotary, mask *Node, cache *kvCa
 	}
 	S := scores.Shape().Dimensions[2] // scores: [B·Hkv, G·T, S]
 	scores = Add(Reshape(scores, B, Hkv, G, T, S), mask)
-	probs := Reshape(Softmax(scores, -1), B*Hkv, G*T, S)
+	probs := Reshape(softmax(scores), B*Hkv, G*T, S)
 	out := DotGeneral(probs, []int{2}, []int{0}, v3, []int{1}, []int{0}) // [B·Hkv, G·T, D]
 	out = TransposeAllAxes(Reshape(out, B, Hq, T, D), 0, 2, 1, 3)        // [B,T,Hq,D]
 	return q.linear(Reshape(out, B, T, Hq*D), w.OProj, w.OBias), cache
@@ -206,6 +206,21 @@ func (q *qwen3) linear(x, w, b *Node) *Node {
 		y = Add(y, BroadcastToDims(Reshape(b, append(ones(y.Rank()-1), b.Shape().Dimensions[0])...), y.Shape().Dimensions...))
 	}
 	return y
+}
+
+// softmax is Softmax over the last axis with its gradient written out:
+// ∂L/∂x = p ⊙ (v − Σ v⊙p) for upstream v. GoMLX differentiates its fused
+// softmax through the decomposed graph (max, sub, exp, sum, div), which the
+// Go backend then has to run alongside the fused forward; the closed form
+// needs only p. The mask is −1e9, not −∞, so p·v is never 0·∞.
+func softmax(x *Node) *Node {
+	p := StopGradient(Softmax(x, -1))
+	grad := IdentityWithCustomGradient(x, func(_, v *Node) *Node {
+		dot := ReduceAndKeep(Mul(v, p), ReduceSum, -1)
+		return Mul(p, Sub(v, BroadcastToDims(dot, p.Shape().Dimensions...)))
+	})
+	// p in value, grad's gradient in the backward pass.
+	return Add(p, Sub(grad, StopGradient(grad)))
 }
 
 // rmsNorm normalises the last axis: x / sqrt(mean(x²) + eps) * w, in float32 as HF.

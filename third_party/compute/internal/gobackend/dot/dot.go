@@ -319,6 +319,10 @@ func reshapeToSupportedLayout(
 		// Merged axes make a supported layout.
 		return lhs, rhs, params, nil
 	}
+	// Patch (third_party/PATCHES.md): a strided kernel takes lhs [b,K,M] as is.
+	if params.Layout = stridedLayoutFor(lhs.Shape, rhs.Shape, params); params.Layout != LayoutIncompatible {
+		return lhs, rhs, params, nil
+	}
 
 	// We need to transpose inputs to a supported layout. Since the
 	// LayoutTransposed is the fastest, we transpose to that.

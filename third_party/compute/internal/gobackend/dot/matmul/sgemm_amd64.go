@@ -65,21 +65,29 @@ func RegisterSGEMMForTests() { registerSGEMM(true) }
 func SGEMMSupported() bool { return cpu.X86.HasAVX2 && cpu.X86.HasFMA }
 
 func registerSGEMM(forTests bool) {
-	dot.RegisterImplementation("asm:sgemm-avx2", dot.LayoutNonTransposed, dtypes.Float32, dtypes.Float32, sgemmRouter, PriorityAVX512+1, forTests)
-	dot.RegisterImplementation("asm:sgemm-avx2", dot.LayoutTransposed, dtypes.Float32, dtypes.Float32, sgemmRouter, PriorityAVX512+1, forTests)
+	for _, layout := range []dot.Layout{dot.LayoutNonTransposed, dot.LayoutTransposed, dot.LayoutLHSTransposed, dot.LayoutBothTransposed} {
+		dot.RegisterImplementation("asm:sgemm-avx2", layout, dtypes.Float32, dtypes.Float32, sgemmRouter, PriorityAVX512+1, forTests)
+	}
 }
 
 // sgemmRouter sends products the micro-kernel is good at to sgemm, the rest
-// to the implementation this one replaced.
+// to the implementation this one replaced. The LHS-transposed layouts exist
+// only for this kernel, so it runs them at every size.
 func sgemmRouter(backend *gobackend.Backend, layout dot.Layout, lhs, rhs []float32,
 	batchSize, lhsCrossSize, rhsCrossSize, contractingSize int, output []float32) {
-	if lhsCrossSize < sgemmMinRows || lhsCrossSize*rhsCrossSize*contractingSize < sgemmMinFlops {
+	lhsT := layout == dot.LayoutLHSTransposed || layout == dot.LayoutBothTransposed
+	rhsT := layout == dot.LayoutTransposed || layout == dot.LayoutBothTransposed
+	if !lhsT && (lhsCrossSize < sgemmMinRows || lhsCrossSize*rhsCrossSize*contractingSize < sgemmMinFlops) {
 		sgemmFallback(backend, layout, lhs, rhs, batchSize, lhsCrossSize, rhsCrossSize, contractingSize, output)
 		return
 	}
+	// a is [M,K] or, transposed, [K,M]; b is [K,N] or, transposed, [N,K].
 	a := StridedMatrix{Data: lhs, BatchStride: lhsCrossSize * contractingSize, RowStride: contractingSize, ColStride: 1}
+	if lhsT {
+		a.RowStride, a.ColStride = 1, lhsCrossSize
+	}
 	b := StridedMatrix{Data: rhs, BatchStride: rhsCrossSize * contractingSize, RowStride: rhsCrossSize, ColStride: 1}
-	if layout == dot.LayoutTransposed {
+	if rhsT {
 		b.RowStride, b.ColStride = 1, contractingSize
 	}
 	workers := 1
