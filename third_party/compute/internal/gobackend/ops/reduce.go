@@ -146,6 +146,9 @@ func execReduce(backend *gobackend.Backend, node *gobackend.Node, inputs []*goba
 	if err != nil {
 		return nil, err
 	}
+	if reduceFast(node.OpType, operand.Flat, output.Flat, operand.RawShape.Dimensions, reduceAxes) {
+		return output, nil // Patch: third_party/PATCHES.md
+	}
 	it := NewReduceOutputIterator(operand.RawShape.Dimensions, reduceAxes)
 	dtype := output.RawShape.DType
 
