@@ -42,6 +42,9 @@ type Trainer struct {
 	Step int
 
 	mom, vel []*tensors.Tensor
+	// graphUpdate forces the AdamW graph even where tensors live in host
+	// memory (tests compare the two paths).
+	graphUpdate bool
 	accum    []*tensors.Tensor
 	nAccum   int
 }
@@ -91,6 +94,13 @@ func (t *Trainer) Accumulate(obj Objective) (*LossResult, error) {
 		if err != nil {
 			return nil, err
 		}
+		if t.onHost(e) {
+			if t.accum, err = addOnHost(t.accum, r.Grads); err != nil {
+				return nil, err
+			}
+			t.nAccum++
+			return r, nil
+		}
 		ex, err := t.M.graphs.get(e, "accumulate", func(g *Graph, in []*Node) []*Node {
 			n := len(in) / 2
 			out := make([]*Node, n)
@@ -136,6 +146,15 @@ func (t *Trainer) Apply() (StepStats, error) {
 		float32(1 - math.Pow(t.Opt.Beta1, float64(stepNo))),
 		float32(1 - math.Pow(t.Opt.Beta2, float64(stepNo))),
 	}
+	e, err := m.Engine()
+	if err != nil {
+		return StepStats{}, err
+	}
+	if t.onHost(e) {
+		st, err := t.applyHost(lr, stepNo)
+		m.paramsChanged()
+		return st, err
+	}
 	args := make([]any, 0, 4*P+1)
 	for _, n := range m.Names {
 		args = append(args, m.Params[n])
@@ -146,10 +165,6 @@ func (t *Trainer) Apply() (StepStats, error) {
 		}
 	}
 	args = append(args, tensors.FromFlatDataAndDimensions(hyper, 4))
-	e, err := m.Engine()
-	if err != nil {
-		return StepStats{}, err
-	}
 	ex, err := m.graphs.get(e, fmt.Sprintf("adamw:%+v", t.Opt), t.updateGraph)
 	if err != nil {
 		return StepStats{}, err
@@ -175,6 +190,10 @@ func (t *Trainer) Apply() (StepStats, error) {
 	t.Step = stepNo
 	return StepStats{Step: stepNo, LR: lr, GradNorm: math.Sqrt(total)}, nil
 }
+
+// onHost reports whether the update runs as fused loops on the host
+// (adamw_host.go) rather than as a graph.
+func (t *Trainer) onHost(e *Engine) bool { return !t.graphUpdate && e.HostMemory() }
 
 // updateGraph: params, m, v, grads (P each), hyper [lr, 1/nAccum, 1−β1^t,
 // 1−β2^t] → new params, m, v, and each gradient's squared norm [P].

@@ -7,7 +7,7 @@ import (
 	"sync"
 
 	"github.com/gomlx/compute"
-	_ "github.com/gomlx/compute/gobackend" // the pure-Go backend, always available
+	"github.com/gomlx/compute/gobackend" // the pure-Go backend, always available
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 )
@@ -81,6 +81,10 @@ func NewEngine(spec string) (e *Engine, err error) {
 	}
 	return &Engine{Spec: spec, backend: b}, nil
 }
+
+// HostMemory reports whether the backend's tensors live in host memory (the
+// Go backend), so host code can read and update them in place.
+func (e *Engine) HostMemory() bool { return e.backend.String() == gobackend.BackendName }
 
 // String describes the backend.
 func (e *Engine) String() string { return e.backend.Description() }

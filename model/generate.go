@@ -289,6 +289,8 @@ func (m *Model) decodeGraph(g *Graph, in []*Node) []*Node {
 // every dot product horizontally). Made once per set of parameters; the
 // embedding keeps its [V, H] layout for the lookup.
 func (m *Model) decodeWeights() ([]*tensors.Tensor, error) {
+	// Keyed by tensor identity: updates that replace tensors invalidate it by
+	// themselves, in-place ones call paramsChanged.
 	src := make([]*tensors.Tensor, len(m.Names))
 	for i, n := range m.Names {
 		src[i] = m.Params[n]
@@ -336,3 +338,7 @@ func (m *Model) decodeWeights() ([]*tensors.Tensor, error) {
 	m.decSrc, m.decW = src, append(w, tr[len(tr)-1])
 	return m.decW, nil
 }
+
+// paramsChanged drops what was derived from the parameters after they were
+// updated in place.
+func (m *Model) paramsChanged() { m.decSrc, m.decW = nil, nil }

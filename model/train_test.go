@@ -3,6 +3,7 @@ package model
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"path/filepath"
 	"slices"
@@ -38,6 +39,12 @@ func copyModel(t *testing.T, variant string) *Model {
 // accumulation of two micro-batches (mean gradient), global-norm clipping,
 // bias correction, and weight decay skipped for norm weights.
 func TestAdamWStep(t *testing.T) {
+	for _, graph := range []bool{false, true} {
+		t.Run(fmt.Sprintf("graph=%v", graph), func(t *testing.T) { testAdamWStep(t, graph) })
+	}
+}
+
+func testAdamWStep(t *testing.T, graph bool) {
 	m := copyModel(t, "tied-f32")
 	b1 := &CrossEntropy{Seqs: [][]int{{5, 17, 42, 7, 9, 300}}}
 	b2 := &CrossEntropy{Seqs: [][]int{{8, 1, 2, 3}, {99, 98, 97, 96, 95}}}
@@ -68,6 +75,10 @@ func TestAdamWStep(t *testing.T) {
 	opt := DefaultAdamW(0.1)
 	opt.ClipNorm = norm / 2 // force clipping
 	tr := NewTrainer(m, opt, Schedule{LR: 1e-2})
+	tr.graphUpdate = graph
+	if e, _ := m.Engine(); !graph && !tr.onHost(e) {
+		t.Fatal("the Go backend should take the host update path")
+	}
 	if _, err := tr.Accumulate(b1); err != nil {
 		t.Fatal(err)
 	}
@@ -117,6 +128,12 @@ func TestAdamWStep(t *testing.T) {
 // TestNonFiniteNotApplied: a NaN in the loss inputs is reported and the
 // parameters are untouched.
 func TestNonFiniteNotApplied(t *testing.T) {
+	for _, graph := range []bool{false, true} {
+		t.Run(fmt.Sprintf("graph=%v", graph), func(t *testing.T) { testNonFiniteNotApplied(t, graph) })
+	}
+}
+
+func testNonFiniteNotApplied(t *testing.T, graph bool) {
 	m := copyModel(t, "tied-f32")
 	seq := []int{5, 6, 7, 8}
 	nan := float32(math.NaN())
@@ -124,6 +141,7 @@ func TestNonFiniteNotApplied(t *testing.T) {
 		RefLogprobs: [][]float32{{0, -1, -1}}, Advantages: []float64{1}, ClipEps: 0.2, KLCoef: 1e-3}
 	before, _ := m.Float32("model.norm.weight")
 	tr := NewTrainer(m, DefaultAdamW(0), Schedule{LR: 1e-2})
+	tr.graphUpdate = graph
 	_, err := tr.Accumulate(obj)
 	var nf *NonFiniteError
 	if !errors.As(err, &nf) || nf.Tensor != "loss" {
