@@ -45,8 +45,8 @@ type Trainer struct {
 	// graphUpdate forces the AdamW graph even where tensors live in host
 	// memory (tests compare the two paths).
 	graphUpdate bool
-	accum    []*tensors.Tensor
-	nAccum   int
+	accum       []*tensors.Tensor
+	nAccum      int
 }
 
 // NewTrainer starts AdamW with zero moments.
