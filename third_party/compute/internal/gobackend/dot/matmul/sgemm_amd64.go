@@ -231,12 +231,32 @@ func packA(dst []float32, a StridedMatrix, batch, i0, mc, k0, kc int) {
 			clear(d)
 		}
 		switch {
+		case a.ColStride == 1 && rows == sgemmMR:
+			// Six rows read side by side, the panel written in order.
+			at := base + (i0+ir)*a.RowStride + k0
+			r0 := a.Data[at:][:kc]
+			r1 := a.Data[at+a.RowStride:][:kc]
+			r2 := a.Data[at+2*a.RowStride:][:kc]
+			r3 := a.Data[at+3*a.RowStride:][:kc]
+			r4 := a.Data[at+4*a.RowStride:][:kc]
+			r5 := a.Data[at+5*a.RowStride:][:kc]
+			for kk := range kc {
+				p := (*[sgemmMR]float32)(d[kk*sgemmMR:])
+				p[0], p[1], p[2], p[3], p[4], p[5] = r0[kk], r1[kk], r2[kk], r3[kk], r4[kk], r5[kk]
+			}
 		case a.ColStride == 1:
 			for r := range rows {
 				src := a.Data[base+(i0+ir+r)*a.RowStride+k0:][:kc]
 				for kk, v := range src {
 					d[kk*sgemmMR+r] = v
 				}
+			}
+		case a.RowStride == 1 && rows == sgemmMR:
+			at := base + i0 + ir + k0*a.ColStride
+			for kk := range kc {
+				// Element by element: an array assignment compiles to a memmove call.
+				p, q := (*[sgemmMR]float32)(d[kk*sgemmMR:]), (*[sgemmMR]float32)(a.Data[at+kk*a.ColStride:])
+				p[0], p[1], p[2], p[3], p[4], p[5] = q[0], q[1], q[2], q[3], q[4], q[5]
 			}
 		case a.RowStride == 1:
 			for kk := range kc {
@@ -264,6 +284,13 @@ func packB(dst []float32, b StridedMatrix, batch, k0, kc, j0, nc int) {
 			clear(d)
 		}
 		switch {
+		case b.ColStride == 1 && cols == sgemmNR:
+			at := base + k0*b.RowStride + j0 + jr
+			for kk := range kc {
+				p, q := (*[sgemmNR]float32)(d[kk*sgemmNR:]), (*[sgemmNR]float32)(b.Data[at+kk*b.RowStride:])
+				p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7] = q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7]
+				p[8], p[9], p[10], p[11], p[12], p[13], p[14], p[15] = q[8], q[9], q[10], q[11], q[12], q[13], q[14], q[15]
+			}
 		case b.ColStride == 1:
 			for kk := range kc {
 				copy(d[kk*sgemmNR:kk*sgemmNR+cols], b.Data[base+(k0+kk)*b.RowStride+j0+jr:][:cols])
