@@ -9,26 +9,6 @@ import (
 	"testing"
 )
 
-func TestExpNonPositive32(t *testing.T) {
-	for i := 0; i <= 1_000_000; i++ {
-		x := -87.3 * float64(i) / 1_000_000
-		got := float64(expNonPositive32(float32(x)))
-		want := math.Exp(float64(float32(x)))
-		if rel := math.Abs(got-want) / want; rel > 2e-7 {
-			t.Fatalf("exp(%g) = %g, want %g (rel err %g)", x, got, want, rel)
-		}
-	}
-	if v := expNonPositive32(float32(math.Inf(-1))); v != 0 {
-		t.Errorf("exp(-Inf) = %g", v)
-	}
-	if v := expNonPositive32(-100); v != 0 {
-		t.Errorf("exp(-100) = %g", v)
-	}
-	if v := expNonPositive32(float32(math.NaN())); v == v {
-		t.Errorf("exp(NaN) = %g", v)
-	}
-}
-
 // TestSoftmaxLastAxis32 checks rows against a float64 softmax, on one and
 // several workers, with −1e9 masks and −Inf entries.
 func TestSoftmaxLastAxis32(t *testing.T) {

@@ -3,6 +3,7 @@
 package ops
 
 import (
+	"github.com/gomlx/compute/internal/vecmath"
 	"math"
 	"math/bits"
 	"sync"
@@ -631,7 +632,7 @@ func execLogistic(backend *gobackend.Backend, node *gobackend.Node, inputs []*go
 	}
 	switch input.RawShape.DType {
 	case dtypes.Float32:
-		execLogisticGeneric(input.Flat.([]float32), output.Flat.([]float32))
+		vecmath.Sigmoid(output.Flat.([]float32), input.Flat.([]float32)) // Patch: third_party/PATCHES.md
 	case dtypes.Float64:
 		execLogisticGeneric(input.Flat.([]float64), output.Flat.([]float64))
 	case dtypes.BFloat16:

@@ -1,0 +1,12 @@
+// Copyright 2026 The STAR-Go Authors. SPDX-License-Identifier: Apache-2.0
+// (Patch to github.com/gomlx/compute v0.1.4; see third_party/PATCHES.md.)
+
+//go:build !amd64
+
+package vecmath
+
+const hasAVX2 = false
+
+func expShiftSumAVX2(out, in *float32, n int, shift float32) float32 { panic("unreachable") }
+
+func sigmoidAVX2(out, in *float32, n int) { panic("unreachable") }
