@@ -1,20 +1,27 @@
-# star — build, test, benchmark. GOEXPERIMENT=simd turns on GoMLX's AVX2/AVX-512
-# matmul kernels (about 4x faster training); everything also builds without it.
+# star — build, test, benchmark. GOEXPERIMENT=simd turns on GoMLX's Go-SIMD kernels
+# (used for bf16/f16 and decoding); the float32 training kernels of the patched
+# backend (third_party/PATCHES.md) are assembly and need no experiment.
 GO        ?= go
 SIMD      ?= simd
 BIN       ?= bin/star
 PKGS      ?= ./...
 BENCHTIME ?= 2s
 
-.PHONY: all build test test-simd bench bench-peers lint fuzz clean
+# Tests of the patched packages of third_party/compute (their own module).
+COMPUTE_PKGS ?= ./internal/gobackend/... ./internal/vecmath/... ./gobackend/...
+
+.PHONY: all build test test-compute test-simd bench bench-peers lint fuzz clean
 
 all: lint test build
 
 build:
 	GOEXPERIMENT=$(SIMD) $(GO) build -o $(BIN) ./cmd/star
 
-test:
+test: test-compute
 	$(GO) test -count=1 $(PKGS)
+
+test-compute:
+	cd third_party/compute && $(GO) test -count=1 $(COMPUTE_PKGS)
 
 # The same suite with the SIMD kernels, as `make build` compiles them.
 test-simd:
@@ -22,6 +29,7 @@ test-simd:
 
 bench:
 	GOEXPERIMENT=$(SIMD) $(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) $(PKGS)
+	cd third_party/compute && GOEXPERIMENT=$(SIMD) $(GO) test -run '^$$' -bench 'SGEMM|Transpose|ExpShiftSum' -benchtime $(BENCHTIME) ./internal/gobackend/dot/matmul/ ./internal/gobackend/ops/ ./internal/vecmath/
 
 # Peer comparisons in the same run (need node / python3-torch; skip politely when absent).
 bench-peers:

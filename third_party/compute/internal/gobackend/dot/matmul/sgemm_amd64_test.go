@@ -11,6 +11,9 @@ import (
 	"math/rand/v2"
 	"sync"
 	"testing"
+
+	"github.com/gomlx/compute/internal/gobackend"
+	"github.com/gomlx/compute/internal/gobackend/dot"
 )
 
 // naiveStrided is the float64-accumulated reference product.
@@ -95,10 +98,16 @@ func TestSGEMMZeroContracting(t *testing.T) {
 	}
 }
 
-// BenchmarkSGEMM reports GFLOPS of the assembly kernel against the
-// implementation it replaced (sgemmFallback), on the shapes of a small
-// transformer's training step.
+// BenchmarkSGEMM reports GFLOPS of the assembly kernel and, in the same run,
+// of the implementation it replaced (sgemmFallback: upstream's Go-SIMD
+// kernel with GOEXPERIMENT=simd, its scalar one without), both on one core,
+// on the shapes of a small transformer's training step.
 func BenchmarkSGEMM(b *testing.B) {
+	backendAny, err := gobackend.New("parallelism=0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	backend := backendAny.(*gobackend.Backend)
 	shapes := []struct {
 		m, n, k int
 		rhsT    bool
@@ -115,6 +124,16 @@ func BenchmarkSGEMM(b *testing.B) {
 		b.Run(fmt.Sprintf("%dx%dx%d/rhsT=%v/asm", s.m, s.n, s.k, s.rhsT), func(b *testing.B) {
 			for b.Loop() {
 				SGEMM(nil, 1, 1, s.m, s.n, s.k, StridedMatrix{Data: lhs, BatchStride: s.m * s.k, RowStride: s.k, ColStride: 1}, bm, out)
+			}
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
+		})
+		layout := dot.LayoutNonTransposed
+		if s.rhsT {
+			layout = dot.LayoutTransposed
+		}
+		b.Run(fmt.Sprintf("%dx%dx%d/rhsT=%v/upstream", s.m, s.n, s.k, s.rhsT), func(b *testing.B) {
+			for b.Loop() {
+				sgemmFallback(backend, layout, lhs, rhs, 1, s.m, s.n, s.k, out)
 			}
 			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
 		})
