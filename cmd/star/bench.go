@@ -91,12 +91,8 @@ func runBenchTrain(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *backend != "" {
-		e, err := model.NewEngine(*backend)
-		if err != nil {
-			return err
-		}
-		m.Use(e)
+	if err := useBackend(m, *backend); err != nil {
+		return err
 	}
 	fmt.Printf("model: %d parameters, batch %d × seq %d\n", cfg.NumParams(), *batch, *seq)
 	tr := model.NewTrainer(m, model.DefaultAdamW(0.01), model.CosineSchedule(1e-4, *steps+1))
@@ -166,12 +162,8 @@ func runBenchGenerate(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *backend != "" {
-		e, err := model.NewEngine(*backend)
-		if err != nil {
-			return err
-		}
-		m.Use(e)
+	if err := useBackend(m, *backend); err != nil {
+		return err
 	}
 	rng := rand.New(rand.NewPCG(3, 4))
 	prompts := randomSeqs(rng, *batch, *promptLen, m.Config.VocabSize)

@@ -24,13 +24,9 @@ func runChatRender(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *modelDir == "" || len(pos) > 1 {
-		fs.Usage()
-		return fmt.Errorf("%w: need --model DIR and at most one input file", errUsage)
-	}
-	in := "-"
-	if len(pos) == 1 {
-		in = pos[0]
+	in, err := modelAndInput(fs, pos, *modelDir)
+	if err != nil {
+		return err
 	}
 	tmpl, err := chat.Load(*modelDir)
 	if err != nil {

@@ -127,6 +127,19 @@ func parseIDs(s string) ([]int, error) {
 	return ids, nil
 }
 
+// useBackend runs m on the backend spec, if one is given.
+func useBackend(m *model.Model, spec string) error {
+	if spec == "" {
+		return nil
+	}
+	e, err := model.NewEngine(spec)
+	if err != nil {
+		return err
+	}
+	m.Use(e)
+	return nil
+}
+
 // loadModel loads --model and switches to --backend if given.
 func loadModel(dir, backend string) (*model.Model, error) {
 	if dir == "" {
@@ -136,12 +149,8 @@ func loadModel(dir, backend string) (*model.Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	if backend != "" {
-		e, err := model.NewEngine(backend)
-		if err != nil {
-			return nil, err
-		}
-		m.Use(e)
+	if err := useBackend(m, backend); err != nil {
+		return nil, err
 	}
 	return m, nil
 }

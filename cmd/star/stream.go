@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"time"
@@ -132,4 +133,18 @@ func (s *recordStream) run(ctx context.Context) error {
 		fmt.Fprintf(os.Stderr, "%s: rejected records with reasons are in %s\n", s.label, s.rejects)
 	}
 	return nil
+}
+
+// modelAndInput checks the arguments of a per-record command that needs
+// --model DIR and reads at most one input file, and returns that file ("-",
+// stdin, when none is given).
+func modelAndInput(fs *flag.FlagSet, pos []string, modelDir string) (string, error) {
+	if modelDir == "" || len(pos) > 1 {
+		fs.Usage()
+		return "", fmt.Errorf("%w: need --model DIR and at most one input file", errUsage)
+	}
+	if len(pos) == 1 {
+		return pos[0], nil
+	}
+	return "-", nil
 }
