@@ -20,16 +20,17 @@ func (q *qwen3) shiftedLogits(h *Node) *Node {
 	return q.logits(SliceAxis(h, 1, AxisRange(0, T-1)))
 }
 
-// gatherLast picks x[b,t,idx[b,t,k]] for x [B,T,V] and idx [B,T,K] (int32) → [B,T,K].
-// GoMLX has no batched gather, so index the flattened x: (b·T+t)·V + idx.
+// gatherLast picks x[b,t,idx[b,t,k]] for x [B,T,V] and idx [B,T,K] (int32) → [B,T,K],
+// with full (b, t, idx) coordinates: indexing a flattened x would need a
+// reshape, which the Go backend copies when x has other uses (the logits do).
 func gatherLast(x, idx *Node) *Node {
 	d := x.Shape().Dimensions
-	B, T, V := d[0], d[1], d[2]
+	B, T := d[0], d[1]
 	K := idx.Shape().Dimensions[2]
-	row := Iota(x.Graph(), shapes.Make(dtypes.Int32, B, T, K), 0)
-	col := Iota(x.Graph(), shapes.Make(dtypes.Int32, B, T, K), 1)
-	flat := Add(MulScalar(Add(MulScalar(row, T), col), V), ConvertDType(idx, dtypes.Int32))
-	return Gather(Reshape(x, B*T*V), InsertAxes(flat, -1))
+	coord := shapes.Make(dtypes.Int32, B, T, K, 1)
+	row := Iota(x.Graph(), coord, 0)
+	col := Iota(x.Graph(), coord, 1)
+	return Gather(x, Concatenate([]*Node{row, col, InsertAxes(ConvertDType(idx, dtypes.Int32), -1)}, -1))
 }
 
 // tokenLogprobs is log p(s[t] | s[<t]) for t = 1..T-1: [B,T-1], from the

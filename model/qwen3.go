@@ -86,10 +86,14 @@ type kvCache struct{ K, V *Node }
 //
 // It returns the final-normed hidden states [B,T,H] and the updated caches.
 func (q *qwen3) forward(ids, cos, sin, mask *Node, cache []kvCache, start *Node) (*Node, []kvCache) {
-	x := Gather(q.EmbedTokens, InsertAxes(ids, -1)) // [B,T,H]
+	B, T := ids.Shape().Dimensions[0], ids.Shape().Dimensions[1]
+	// Tokens are flattened to [B·T, H] between layers: every projection is
+	// then one 2-D product, and its weight gradient (contracting over the
+	// tokens) needs no reshape of the activations, which the Go backend
+	// would copy.
+	x := Reshape(Gather(q.EmbedTokens, InsertAxes(ids, -1)), B*T, q.cfg.HiddenSize)
 	// Broadcasts shared by every layer are built once: the Go backend
 	// materialises each broadcast.
-	B, T := ids.Shape().Dimensions[0], ids.Shape().Dimensions[1]
 	Hq, Hkv, D := q.cfg.NumAttentionHeads, q.cfg.NumKeyValueHeads, q.cfg.HeadDim
 	S := mask.Shape().Dimensions[2]
 	rot := rotary{
@@ -104,27 +108,29 @@ func (q *qwen3) forward(ids, cos, sin, mask *Node, cache []kvCache, start *Node)
 			c = &cache[l]
 		}
 		var h *Node
-		h, c = q.attention(&q.Layers[l], rmsNorm(x, q.Layers[l].InputLayernorm, q.cfg.RMSNormEps), rot, mask, c, start)
+		h, c = q.attention(&q.Layers[l], rmsNorm(x, q.Layers[l].InputLayernorm, q.cfg.RMSNormEps), B, T, rot, mask, c, start)
 		x = Add(x, h)
 		x = Add(x, q.mlp(&q.Layers[l], rmsNorm(x, q.Layers[l].PostAttentionLayernorm, q.cfg.RMSNormEps)))
 		if c != nil {
 			newCache = append(newCache, *c)
 		}
 	}
-	return rmsNorm(x, q.Norm, q.cfg.RMSNormEps), newCache
+	return Reshape(rmsNorm(x, q.Norm, q.cfg.RMSNormEps), B, T, q.cfg.HiddenSize), newCache
 }
 
-// logits projects hidden states [B,T,H] to the vocabulary [B,T,V].
+// logits projects hidden states [B,T,H] to the vocabulary [B,T,V], as one
+// [B·T,H] product (see forward).
 func (q *qwen3) logits(h *Node) *Node {
-	return q.linear(h, q.LMHead, nil)
+	d := h.Shape().Dimensions
+	y := q.linear(Reshape(h, d[0]*d[1], d[2]), q.LMHead, nil)
+	return Reshape(y, d[0], d[1], y.Shape().Dimensions[1])
 }
 
 // attention is grouped-query attention: kvHeads key/value heads, each shared
 // by heads/kvHeads query heads, with q/k RMSNorm per head before RoPE (Qwen3).
 //
-// mask is [B,Hkv,G,T,S], already broadcast over heads.
-func (q *qwen3) attention(w *layer, x *Node, rot rotary, mask *Node, cache *kvCache, start *Node) (*Node, *kvCache) {
-	B, T := x.Shape().Dimensions[0], x.Shape().Dimensions[1]
+// x is [B·T, H]; mask is [B,Hkv,G,T,S], already broadcast over heads.
+func (q *qwen3) attention(w *layer, x *Node, B, T int, rot rotary, mask *Node, cache *kvCache, start *Node) (*Node, *kvCache) {
 	Hq, Hkv, D := q.cfg.NumAttentionHeads, q.cfg.NumKeyValueHeads, q.cfg.HeadDim
 	G := Hq / Hkv
 
@@ -162,7 +168,7 @@ func (q *qwen3) attention(w *layer, x *Node, rot rotary, mask *Node, cache *kvCa
 	probs := Reshape(softmax(scores), B*Hkv, G*T, S)
 	out := DotGeneral(probs, []int{2}, []int{0}, v3, []int{1}, []int{0}) // [B·Hkv, G·T, D]
 	out = TransposeAllAxes(Reshape(out, B, Hq, T, D), 0, 2, 1, 3)        // [B,T,Hq,D]
-	return q.linear(Reshape(out, B, T, Hq*D), w.OProj, w.OBias), cache
+	return q.linear(Reshape(out, B*T, Hq*D), w.OProj, w.OBias), cache
 }
 
 // writeCache stores new (T positions on axis) into cache (S positions on
