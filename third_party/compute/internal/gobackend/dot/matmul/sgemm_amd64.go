@@ -111,31 +111,91 @@ type StridedMatrix struct {
 type sgemmTask struct{ batch, row0, row1, col0, col1 int }
 
 // SGEMM computes out[b] = a[b]·b[b] for every b < batch, with a[b] of shape
-// [m,k], b[b] of shape [k,n] and out row-major [batch,m,n]. Work is split into
-// tasks; run (nil for the calling goroutine) starts up to workers goroutines,
-// each of which takes tasks until none is left.
+// [m,k], b[b] of shape [k,n] and out row-major [batch,m,n]. run (nil for the
+// calling goroutine) starts up to workers goroutines that share the work.
+//
+// Work is split by whole matrices of the batch and column blocks of NC when
+// that gives every worker two tasks; each task packs its own panels. Fewer,
+// taller products (one [tokens, hidden] matrix) are split by rows instead,
+// and then the workers share each packed B panel rather than each packing
+// all of B.
 func SGEMM(run func(task func()), workers, batch, m, n, k int, a, b StridedMatrix, out []float32) {
 	out = out[:batch*m*n]
 	if k == 0 {
 		clear(out)
 		return
 	}
-	tasks := sgemmSplit(workers, batch, m, n)
+	colBlocks := (n + sgemmNC - 1) / sgemmNC
+	if run != nil && workers > 1 && batch*colBlocks < 2*workers && m > sgemmMC {
+		sgemmSharedB(run, workers, batch, m, n, k, a, b, out)
+		return
+	}
+	var tasks []sgemmTask
+	for bi := range batch {
+		for j := 0; j < n; j += sgemmNC {
+			tasks = append(tasks, sgemmTask{bi, 0, m, j, min(j+sgemmNC, n)})
+		}
+	}
+	parallelFor(run, workers, len(tasks), func(i int, bufs *sgemmPacked) {
+		t := tasks[i]
+		c := out[t.batch*m*n : (t.batch+1)*m*n]
+		for p := 0; p < k; p += sgemmKC {
+			kc := min(sgemmKC, k-p)
+			nc := t.col1 - t.col0
+			packB(bufs.b[:], b, t.batch, p, kc, t.col0, nc)
+			for ic := t.row0; ic < t.row1; ic += sgemmMC {
+				mc := min(sgemmMC, t.row1-ic)
+				packA(bufs.a[:], a, t.batch, ic, mc, p, kc)
+				sgemmMacro(bufs.a[:], bufs.b[:], c, n, ic, mc, t.col0, nc, kc, p > 0)
+			}
+		}
+	})
+}
+
+// sgemmSharedB runs each KC×NC block of B packed once, shared by workers that
+// split the MC row blocks between them.
+func sgemmSharedB(run func(task func()), workers, batch, m, n, k int, a, b StridedMatrix, out []float32) {
+	shared := sgemmBuffers.Get().(*sgemmPacked)
+	defer sgemmBuffers.Put(shared)
+	rowBlocks := (m + sgemmMC - 1) / sgemmMC
+	for bi := range batch {
+		c := out[bi*m*n : (bi+1)*m*n]
+		for jc := 0; jc < n; jc += sgemmNC {
+			nc := min(sgemmNC, n-jc)
+			panels := (nc + sgemmNR - 1) / sgemmNR
+			for p := 0; p < k; p += sgemmKC {
+				kc := min(sgemmKC, k-p)
+				parallelFor(run, workers, panels, func(i int, _ *sgemmPacked) {
+					jr := i * sgemmNR
+					packB(shared.b[jr*kc:], b, bi, p, kc, jc+jr, min(sgemmNR, nc-jr))
+				})
+				parallelFor(run, workers, rowBlocks, func(i int, bufs *sgemmPacked) {
+					ic := i * sgemmMC
+					mc := min(sgemmMC, m-ic)
+					packA(bufs.a[:], a, bi, ic, mc, p, kc)
+					sgemmMacro(bufs.a[:], shared.b[:], c, n, ic, mc, jc, nc, kc, p > 0)
+				})
+			}
+		}
+	}
+}
+
+// parallelFor calls fn(i, buffers) for i < n on up to workers goroutines
+// started by run (or on this one), each with its own packing buffers.
+func parallelFor(run func(task func()), workers, n int, fn func(i int, bufs *sgemmPacked)) {
 	var next atomic.Int64
 	worker := func() {
 		bufs := sgemmBuffers.Get().(*sgemmPacked)
 		defer sgemmBuffers.Put(bufs)
-		packedA, packedB := bufs.a[:], bufs.b[:]
 		for {
 			i := int(next.Add(1) - 1)
-			if i >= len(tasks) {
+			if i >= n {
 				return
 			}
-			t := tasks[i]
-			sgemmBlock(a, b, out[t.batch*m*n:(t.batch+1)*m*n], n, k, t, packedA, packedB)
+			fn(i, bufs)
 		}
 	}
-	if run == nil || workers <= 1 || len(tasks) == 1 {
+	if run == nil || workers <= 1 || n == 1 {
 		worker()
 		return
 	}
@@ -150,69 +210,33 @@ type sgemmPacked struct {
 
 var sgemmBuffers = sync.Pool{New: func() any { return new(sgemmPacked) }}
 
-func roundUp(x, to int) int { return (x + to - 1) / to * to }
-
-// sgemmSplit cuts the output into tasks: whole matrices of the batch, then
-// column blocks of NC, then row blocks, until there are at least two tasks per
-// worker (so a worker that started late still finds work).
-func sgemmSplit(workers, batch, m, n int) []sgemmTask {
-	colBlocks := (n + sgemmNC - 1) / sgemmNC
-	rowBlocks := 1
-	if want := 2 * workers; batch*colBlocks < want {
-		rowBlocks = (want + batch*colBlocks - 1) / (batch * colBlocks)
-	}
-	rows := max(roundUp((m+rowBlocks-1)/rowBlocks, sgemmMR), 4*sgemmMR)
-	tasks := make([]sgemmTask, 0, batch*colBlocks*rowBlocks)
-	for bi := range batch {
-		for i := 0; i < m; i += rows {
-			for j := 0; j < n; j += sgemmNC {
-				tasks = append(tasks, sgemmTask{bi, i, min(i+rows, m), j, min(j+sgemmNC, n)})
-			}
-		}
-	}
-	return tasks
-}
-
-// sgemmBlock computes the rows [row0,row1) × columns [col0,col1) of one
-// output matrix c (row stride ldc): for each KC slice of the contracting axis
-// it packs the B block once, then each MC block of A, and runs the kernel over
-// the 6×16 tiles. The first slice overwrites c, later ones accumulate.
-func sgemmBlock(a, b StridedMatrix, c []float32, ldc, k int, t sgemmTask, packedA, packedB []float32) {
+// sgemmMacro runs the micro-kernel over the 6×16 tiles of rows [ic,ic+mc) ×
+// columns [jc,jc+nc) of c (row stride ldc), from packed A and B blocks of
+// depth kc. accumulate adds to c instead of overwriting it.
+func sgemmMacro(packedA, packedB, c []float32, ldc, ic, mc, jc, nc, kc int, accumulate bool) {
 	var edge [sgemmMR * sgemmNR]float32
-	for p := 0; p < k; p += sgemmKC {
-		kc := min(sgemmKC, k-p)
-		accumulate := p > 0
-		for jc := t.col0; jc < t.col1; jc += sgemmNC {
-			nc := min(sgemmNC, t.col1-jc)
-			packB(packedB, b, t.batch, p, kc, jc, nc)
-			for ic := t.row0; ic < t.row1; ic += sgemmMC {
-				mc := min(sgemmMC, t.row1-ic)
-				packA(packedA, a, t.batch, ic, mc, p, kc)
-				for jr := 0; jr < nc; jr += sgemmNR {
-					cols := min(sgemmNR, nc-jr)
-					bp := &packedB[jr*kc]
-					for ir := 0; ir < mc; ir += sgemmMR {
-						rows := min(sgemmMR, mc-ir)
-						ap := &packedA[ir*kc]
-						at := (ic+ir)*ldc + jc + jr
-						if rows == sgemmMR && cols == sgemmNR {
-							sgemmKernel6x16(kc, ap, bp, &c[at], ldc, accumulate)
-							continue
-						}
-						// Edge tile: compute the full 6×16 tile aside, keep the valid part.
-						sgemmKernel6x16(kc, ap, bp, &edge[0], sgemmNR, false)
-						for r := range rows {
-							dst := c[at+r*ldc : at+r*ldc+cols]
-							src := edge[r*sgemmNR : r*sgemmNR+cols]
-							if accumulate {
-								for x := range dst {
-									dst[x] += src[x]
-								}
-							} else {
-								copy(dst, src)
-							}
-						}
+	for jr := 0; jr < nc; jr += sgemmNR {
+		cols := min(sgemmNR, nc-jr)
+		bp := &packedB[jr*kc]
+		for ir := 0; ir < mc; ir += sgemmMR {
+			rows := min(sgemmMR, mc-ir)
+			ap := &packedA[ir*kc]
+			at := (ic+ir)*ldc + jc + jr
+			if rows == sgemmMR && cols == sgemmNR {
+				sgemmKernel6x16(kc, ap, bp, &c[at], ldc, accumulate)
+				continue
+			}
+			// Edge tile: compute the full 6×16 tile aside, keep the valid part.
+			sgemmKernel6x16(kc, ap, bp, &edge[0], sgemmNR, false)
+			for r := range rows {
+				dst := c[at+r*ldc : at+r*ldc+cols]
+				src := edge[r*sgemmNR : r*sgemmNR+cols]
+				if accumulate {
+					for x := range dst {
+						dst[x] += src[x]
 					}
+				} else {
+					copy(dst, src)
 				}
 			}
 		}

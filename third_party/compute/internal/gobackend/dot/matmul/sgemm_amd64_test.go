@@ -59,7 +59,7 @@ func TestSGEMM(t *testing.T) {
 	}
 	// Shapes cover: exact tiles, edges in every direction, several KC slices
 	// (accumulation), several NC blocks, and batches.
-	shapes := [][4]int{{1, 1, 1, 1}, {1, 7, 17, 3}, {2, 13, 33, 300}, {3, 150, 1030, 513}, {1, 6, 16, 256}, {1, 300, 2100, 40}}
+	shapes := [][4]int{{1, 1, 1, 1}, {1, 7, 17, 3}, {2, 13, 33, 300}, {3, 150, 1030, 513}, {1, 6, 16, 256}, {1, 300, 2100, 40}, {1, 510, 70, 600}}
 	for _, s := range shapes {
 		batch, m, n, k := s[0], s[1], s[2], s[3]
 		for _, lhsT := range []bool{false, true} {
