@@ -71,7 +71,8 @@ func (e *NonFiniteError) Error() string {
 }
 
 // Accumulate runs forward and backward on one micro-batch and adds its
-// gradient. A non-finite loss is reported and not accumulated.
+// gradient. A non-finite loss is reported and not accumulated. The returned
+// Grads are valid until the next Apply, which releases them.
 func (t *Trainer) Accumulate(obj Objective) (*LossResult, error) {
 	r, err := t.M.LossAndGrad(obj)
 	if err != nil {
@@ -177,7 +178,7 @@ func (t *Trainer) Apply() (StepStats, error) {
 	var total float64
 	for i, s := range sq {
 		if math.IsNaN(float64(s)) || math.IsInf(float64(s), 0) {
-			t.accum, t.nAccum = nil, 0
+			t.clearAccum()
 			return StepStats{}, &NonFiniteError{Step: stepNo, Tensor: "gradient of " + m.Names[i], Value: float64(s)}
 		}
 		total += float64(s)
@@ -186,9 +187,19 @@ func (t *Trainer) Apply() (StepStats, error) {
 		m.Params[n] = out[i]
 	}
 	t.mom, t.vel = out[P:2*P], out[2*P:3*P]
-	t.accum, t.nAccum = nil, 0
+	t.clearAccum()
 	t.Step = stepNo
 	return StepStats{Step: stepNo, LR: lr, GradNorm: math.Sqrt(total)}, nil
+}
+
+// clearAccum releases the accumulated gradient: on the Go backend its
+// buffers go straight back to the backend's pool instead of waiting for the
+// garbage collector (a step's gradients are as large as the model).
+func (t *Trainer) clearAccum() {
+	for _, g := range t.accum {
+		_ = g.FinalizeAll()
+	}
+	t.accum, t.nAccum = nil, 0
 }
 
 // onHost reports whether the update runs as fused loops on the host

@@ -124,7 +124,7 @@ func (t *Trainer) applyHost(lr float64, stepNo int) (StepStats, error) {
 		}
 		s *= scale * scale
 		if math.IsNaN(s) || math.IsInf(s, 0) {
-			t.accum, t.nAccum = nil, 0
+			t.clearAccum()
 			return StepStats{}, &NonFiniteError{Step: stepNo, Tensor: "gradient of " + m.Names[i], Value: s}
 		}
 		total += s
@@ -163,7 +163,7 @@ func (t *Trainer) applyHost(lr float64, stepNo int) (StepStats, error) {
 			return StepStats{}, err
 		}
 	}
-	t.accum, t.nAccum = nil, 0
+	t.clearAccum()
 	t.Step = stepNo
 	return StepStats{Step: stepNo, LR: lr, GradNorm: norm}, nil
 }

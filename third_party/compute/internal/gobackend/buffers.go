@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
-	"sync"
 	"unsafe"
 
 	"github.com/gomlx/compute"
@@ -89,13 +88,14 @@ type bufferPoolKey struct {
 }
 
 // getBufferPool for given bucketedSize.
-func (b *Backend) getBufferPool(bucketedSize int) *sync.Pool {
+func (b *Backend) getBufferPool(bucketedSize int) *bufferFreeList {
 	key := bufferPoolKey{bucketedSize: bucketedSize}
 	poolInterface, ok := b.bufferPools.Load(key)
 	if !ok {
-		poolInterface, _ = b.bufferPools.LoadOrStore(key, &sync.Pool{})
+		// Patch (third_party/PATCHES.md): a bounded free list instead of a sync.Pool.
+		poolInterface, _ = b.bufferPools.LoadOrStore(key, &bufferFreeList{retained: &b.pooledBytes})
 	}
-	return poolInterface.(*sync.Pool) //nolint:errcheck
+	return poolInterface.(*bufferFreeList) //nolint:errcheck
 }
 
 // recast re-sets the Flat field based on RawBytes, DType and length.
@@ -353,6 +353,12 @@ func (buffer *Buffer) Finalize() error {
 			buffer, strings.Join(issues, ", "))
 	}
 
+	if !buffer.isUserFed && len(buffer.RawBytes) > 0 {
+		// Patch (third_party/PATCHES.md): the backend allocated this memory
+		// (an execution's output); reuse it rather than leave it to the GC.
+		buffer.RawBackend.PutBuffer(buffer)
+		return nil
+	}
 	buffer.InUse = false
 	buffer.Flat = nil
 	buffer.RawBytes = nil

@@ -114,6 +114,8 @@ type Backend struct {
 	// bufferPools are a map to pools of buffers that can be reused.
 	// The underlying type is map[bufferPoolKey]*sync.Pool.
 	bufferPools sync.Map
+	// pooledBytes is the size of the buffers held by bufferPools (patch: see bufferpool.go).
+	pooledBytes atomic.Int64
 	Workers     *workerspool.Pool
 
 	NumLiveExecutions atomic.Int32
@@ -193,6 +195,7 @@ func notImplementedError(opType compute.OpType) error {
 func (b *Backend) Finalize() {
 	b.isFinalized = true
 	b.bufferPools.Clear()
+	b.pooledBytes.Store(0)
 }
 
 // IsFinalized returns true if the backend has been isFinalized.
