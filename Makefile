@@ -36,10 +36,8 @@ bench-peers:
 	bash bench/tokenizer/compare.sh
 	bash bench/compare.sh
 
-# third_party/compute is upstream code (not all gofmt-clean); only its
-# patch files (third_party/PATCHES.md) are held to gofmt.
 lint:
-	@out=$$(gofmt -l $$(git ls-files '*.go' ':!third_party' 2>/dev/null || find . -name '*.go' -not -path './third_party/*') $$(grep -rl 'STAR-Go Authors' third_party --include='*.go')); \
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 

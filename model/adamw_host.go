@@ -2,10 +2,9 @@ package model
 
 import (
 	"math"
-	"runtime"
-	"sync"
 
 	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/star-go/star/internal/parallel"
 )
 
 // The AdamW step on engines whose tensors live in host memory (the Go
@@ -18,46 +17,24 @@ import (
 // hostChunk is the number of elements one goroutine updates at a time.
 const hostChunk = 1 << 15
 
-// forChunks calls fn on [lo,hi) chunks of [0,n) on every core.
-func forChunks(n int, fn func(chunk, lo, hi int)) {
-	chunks := (n + hostChunk - 1) / hostChunk
-	workers := min(runtime.GOMAXPROCS(0), chunks)
-	if workers <= 1 {
-		for c := range chunks {
-			fn(c, c*hostChunk, min((c+1)*hostChunk, n))
-		}
-		return
+// chunks lists the [lo,hi) chunks of [0,n), for parallel.Map.
+func chunks(n int) [][2]int {
+	c := make([][2]int, 0, (n+hostChunk-1)/hostChunk)
+	for lo := 0; lo < n; lo += hostChunk {
+		c = append(c, [2]int{lo, min(lo+hostChunk, n)})
 	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	next := 0
-	for range workers {
-		wg.Go(func() {
-			for {
-				mu.Lock()
-				c := next
-				next++
-				mu.Unlock()
-				if c >= chunks {
-					return
-				}
-				fn(c, c*hostChunk, min((c+1)*hostChunk, n))
-			}
-		})
-	}
-	wg.Wait()
+	return c
 }
 
 // sumSquares is Σx² in float64, summed per chunk and then in chunk order so
 // the result does not depend on scheduling.
 func sumSquares(x []float32) float64 {
-	partial := make([]float64, (len(x)+hostChunk-1)/hostChunk)
-	forChunks(len(x), func(c, lo, hi int) {
+	partial := parallel.Map(0, chunks(len(x)), func(_ int, c [2]int) float64 {
 		var s float64
-		for _, v := range x[lo:hi] {
+		for _, v := range x[c[0]:c[1]] {
 			s += float64(v) * float64(v)
 		}
-		partial[c] = s
+		return s
 	})
 	var s float64
 	for _, p := range partial {
@@ -101,10 +78,11 @@ func addOnHost(a, b []*tensors.Tensor) ([]*tensors.Tensor, error) {
 		err := tensors.MutableFlatData(sum, func(s []float32) {
 			tensors.MustConstFlatData(a[i], func(x []float32) {
 				tensors.MustConstFlatData(b[i], func(y []float32) {
-					forChunks(len(s), func(_, lo, hi int) {
-						for j := lo; j < hi; j++ {
+					parallel.Map(0, chunks(len(s)), func(_ int, c [2]int) struct{} {
+						for j := c[0]; j < c[1]; j++ {
 							s[j] = x[j] + y[j]
 						}
+						return struct{}{}
 					})
 				})
 			})
@@ -157,8 +135,9 @@ func (t *Trainer) applyHost(lr float64, stepNo int) (StepStats, error) {
 			tensors.MustMutableFlatData(t.mom[i], func(mo []float32) {
 				tensors.MustMutableFlatData(t.vel[i], func(ve []float32) {
 					tensors.MustConstFlatData(t.accum[i], func(g []float32) {
-						forChunks(len(p), func(_, lo, hi int) {
-							u.apply(p[lo:hi], mo[lo:hi], ve[lo:hi], g[lo:hi])
+						parallel.Map(0, chunks(len(p)), func(_ int, c [2]int) struct{} {
+							u.apply(p[c[0]:c[1]], mo[c[0]:c[1]], ve[c[0]:c[1]], g[c[0]:c[1]])
+							return struct{}{}
 						})
 					})
 				})
