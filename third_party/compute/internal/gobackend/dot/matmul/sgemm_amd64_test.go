@@ -14,6 +14,7 @@ import (
 
 	"github.com/gomlx/compute/internal/gobackend"
 	"github.com/gomlx/compute/internal/gobackend/dot"
+	"golang.org/x/sys/cpu"
 )
 
 // naiveStrided is the float64-accumulated reference product.
@@ -45,10 +46,31 @@ func goRun(workers int) func(func()) {
 	}
 }
 
+// sgemmKernels lists the micro-kernels this CPU can run (the AVX2 6×16 one,
+// and the AVX-512 6×32 one where supported) and selects one for a test.
+func sgemmKernels(t testing.TB) map[string]func() {
+	saved := sgemmAVX512
+	t.Cleanup(func() { sgemmAVX512 = saved })
+	ks := map[string]func(){"avx2": func() { sgemmAVX512 = false }}
+	if cpu.X86.HasAVX512F {
+		ks["avx512"] = func() { sgemmAVX512 = true }
+	}
+	return ks
+}
+
 func TestSGEMM(t *testing.T) {
 	if !SGEMMSupported() {
 		t.Skip("CPU without AVX2+FMA")
 	}
+	for name, use := range sgemmKernels(t) {
+		t.Run(name, func(t *testing.T) {
+			use()
+			testSGEMM(t)
+		})
+	}
+}
+
+func testSGEMM(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	random := func(n int) []float32 {
 		x := make([]float32, n)
@@ -59,7 +81,7 @@ func TestSGEMM(t *testing.T) {
 	}
 	// Shapes cover: exact tiles, edges in every direction, several KC slices
 	// (accumulation), several NC blocks, and batches.
-	shapes := [][4]int{{1, 1, 1, 1}, {1, 7, 17, 3}, {2, 13, 33, 300}, {3, 150, 1030, 513}, {1, 6, 16, 256}, {1, 300, 2100, 40}, {1, 510, 70, 600}}
+	shapes := [][4]int{{1, 1, 1, 1}, {1, 7, 17, 3}, {2, 13, 33, 300}, {3, 150, 1030, 513}, {1, 6, 16, 256}, {1, 300, 2100, 40}, {1, 510, 70, 600}, {1, 6, 32, 5}, {2, 7, 48, 9}, {1, 12, 64, 257}}
 	for _, s := range shapes {
 		batch, m, n, k := s[0], s[1], s[2], s[3]
 		for _, lhsT := range []bool{false, true} {
@@ -121,12 +143,15 @@ func BenchmarkSGEMM(b *testing.B) {
 			bm.RowStride, bm.ColStride = 1, s.k
 		}
 		flops := float64(2 * s.m * s.n * s.k)
-		b.Run(fmt.Sprintf("%dx%dx%d/rhsT=%v/asm", s.m, s.n, s.k, s.rhsT), func(b *testing.B) {
-			for b.Loop() {
-				SGEMM(nil, 1, 1, s.m, s.n, s.k, StridedMatrix{Data: lhs, BatchStride: s.m * s.k, RowStride: s.k, ColStride: 1}, bm, out)
-			}
-			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
-		})
+		for kname, use := range sgemmKernels(b) {
+			b.Run(fmt.Sprintf("%dx%dx%d/rhsT=%v/asm-%s", s.m, s.n, s.k, s.rhsT, kname), func(b *testing.B) {
+				use()
+				for b.Loop() {
+					SGEMM(nil, 1, 1, s.m, s.n, s.k, StridedMatrix{Data: lhs, BatchStride: s.m * s.k, RowStride: s.k, ColStride: 1}, bm, out)
+				}
+				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
+			})
+		}
 		layout := dot.LayoutNonTransposed
 		if s.rhsT {
 			layout = dot.LayoutTransposed
