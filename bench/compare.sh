@@ -1,18 +1,29 @@
 #!/bin/sh
-# Compare `star bench` with the PyTorch baseline (bench/torch_qwen3.py) on the
-# same shapes, in the same run, and print Go/PyTorch ratios.
+# Compare `star bench` with its peers on the same shapes, in the same run,
+# interleaved, each peer at its best configuration:
+#   - PyTorch (bench/torch_qwen3.py, float32) at 1 and at 2 threads: on small
+#     shapes one thread is often faster, so both are measured and the ratio is
+#     taken against the better of the two;
+#   - llama.cpp's llama-batched-bench (decode only), when bench/llamacpp.sh has
+#     built it (LLAMA_BENCH=path overrides), on the same weights exported with
+#     `star export gguf`.
 #
-#   bench/compare.sh            # default shape, 5 training steps, decode at batch 1 and 8
-#   STEPS=10 REPEAT=3 bench/compare.sh   # best of 3 runs each
+#   bench/compare.sh                       # default shape, 5 training steps, decode at batch 1 and 8
+#   STEPS=10 REPEAT=3 bench/compare.sh     # best of 3 runs each
+#   SHAPE="--vocab 32768 --hidden 1024 --layers 2 --heads 16 --kv-heads 8 --head-dim 128 --intermediate 3072" \
+#     TRAIN="--seq 256 --batch 2" bench/compare.sh      # Qwen3-0.6B's width
 #
-# PyTorch runs float32 with 2 threads (Debian: apt-get install python3-torch;
-# install libopenblas0-pthread too, or torch falls back to the reference BLAS
-# and runs ~8x slower). Skips the comparison when torch is missing.
+# PyTorch: Debian's python3-torch with libopenblas0-pthread (without it torch
+# falls back to the reference BLAS and runs ~8x slower). Missing peers are
+# skipped with a message; the Go figures are always printed.
 set -eu
 cd "$(dirname "$0")/.."
 STEPS=${STEPS:-5}
-THREADS=${THREADS:-2}
 REPEAT=${REPEAT:-1}
+# SHAPE: the model (the same flags for star, PyTorch and `star model init`);
+# TRAIN: the training batch.
+SHAPE=${SHAPE:---vocab 8192 --hidden 256 --layers 4 --heads 8 --kv-heads 2 --head-dim 32 --intermediate 768}
+TRAIN=${TRAIN:---seq 256 --batch 4}
 
 PY=""
 for p in ${PYTHON:-} python3 /usr/bin/python3; do
@@ -21,49 +32,76 @@ for p in ${PYTHON:-} python3 /usr/bin/python3; do
 		break
 	fi
 done
+LLAMA_BENCH=${LLAMA_BENCH:-bench/llama.cpp/build/bin/llama-batched-bench}
 
-BIN=$(mktemp -d)/star
-trap 'rm -rf "$(dirname "$BIN")"' EXIT
+TMP=$(mktemp -d)
+BIN=$TMP/star
+trap 'rm -rf "$TMP"' EXIT
 # SIMD matmul kernels need GOEXPERIMENT=simd (Go ≥ 1.26 on amd64); fall back without.
 if ! GOEXPERIMENT=simd go build -o "$BIN" ./cmd/star 2>/dev/null; then
 	echo "note: building without GOEXPERIMENT=simd" >&2
 	go build -o "$BIN" ./cmd/star
 fi
 
-# run CMD...: show its output on stderr and print its "tokens/s: N" value,
-# the best of $REPEAT runs (the machine may be shared: best-of-N is the
-# least noisy estimate of what each side can do).
-run() {
-	best=0
+# one CMD...: run it once, show its output on stderr, print its "tokens/s: N".
+one() {
+	out=$("$@" 2>/dev/null) || { echo "failed: $*" >&2; echo 0; return; }
+	printf '%s\n' "$out" >&2
+	printf '%s\n' "$out" | awk '/^tokens\/s:/ {v = $2} END {print v + 0}'
+}
+max() { awk -v a="$1" -v b="$2" 'BEGIN { print (b > a) ? b : a }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+
+# llama-batched-bench prints a table whose last column is the total speed;
+# S_TG (decode tokens/s) is the 8th column of its data row.
+llama_decode() {
+	batch=$1
+	out=$("$LLAMA_BENCH" -m "$TMP/model.gguf" -c 4096 -b 2048 -ub 512 -npp 128 -ntg 128 -npl "$batch" -t 2 2>/dev/null) ||
+		{ echo "failed: llama-batched-bench" >&2; echo 0; return; }
+	printf '%s\n' "$out" >&2
+	printf '%s\n' "$out" | awk -F'|' 'NF > 8 && $2 ~ /^ *[0-9]+ *$/ {gsub(/ /, "", $9); v = $9} END {print v + 0}'
+}
+
+HAVE_LLAMA=""
+if [ -x "$LLAMA_BENCH" ]; then
+	# shellcheck disable=SC2086
+	"$BIN" model init $SHAPE --seed 1 -o "$TMP/model" >/dev/null 2>&1 &&
+		"$BIN" export gguf "$TMP/model" -o "$TMP/model.gguf" --type f32 >/dev/null 2>&1 && HAVE_LLAMA=1
+	[ -n "$HAVE_LLAMA" ] || echo "llama.cpp: could not export the GGUF model (needs star export gguf): skipped" >&2
+else
+	echo "llama.cpp: $LLAMA_BENCH not built (bash bench/llamacpp.sh): skipped" >&2
+fi
+[ -n "$PY" ] || echo "PyTorch not found (apt-get install python3-torch libopenblas0-pthread): skipped" >&2
+
+# measure NAME GO_ARGS PY_ARGS LLAMA_BATCH: interleaved rounds of Go, PyTorch
+# at 1 and 2 threads and llama.cpp, best of $REPEAT for each.
+measure() {
+	name=$1 goargs=$2 pyargs=$3 lb=$4
+	g=0 p1=0 p2=0 l=0
 	i=0
 	while [ "$i" -lt "$REPEAT" ]; do
 		i=$((i + 1))
-		out=$("$@" 2>/dev/null) || { echo "failed: $*" >&2; continue; }
-		printf '%s\n' "$out" >&2
-		v=$(printf '%s\n' "$out" | awk '/^tokens\/s:/ {v = $2} END {print v + 0}')
-		best=$(awk -v a="$best" -v b="$v" 'BEGIN { print (b > a) ? b : a }')
+		# shellcheck disable=SC2086
+		g=$(max "$g" "$(one "$BIN" $goargs $SHAPE)")
+		if [ -n "$PY" ]; then
+			# shellcheck disable=SC2086
+			p1=$(max "$p1" "$(OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 one "$PY" bench/torch_qwen3.py $pyargs $SHAPE --threads 1)")
+			# shellcheck disable=SC2086
+			p2=$(max "$p2" "$(OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 one "$PY" bench/torch_qwen3.py $pyargs $SHAPE --threads 2)")
+		fi
+		if [ -n "$HAVE_LLAMA" ] && [ "$lb" != "-" ]; then
+			l=$(max "$l" "$(llama_decode "$lb")")
+		fi
 	done
-	echo "$best"
+	pbest=$(max "$p1" "$p2")
+	printf '%-16s %9s %9s %9s %9s %10s %10s\n' "$name" "$g" "$p1" "$p2" "$l" "$(ratio "$g" "$pbest")" "$(ratio "$g" "$l")" >>"$TMP/table"
 }
 
-go_train=$(run "$BIN" bench train --steps "$STEPS")
-go_gen1=$(run "$BIN" bench generate --batch 1)
-go_gen8=$(run "$BIN" bench generate --batch 8)
+measure "train step" "bench train --steps $STEPS $TRAIN" "train --steps $STEPS $TRAIN" -
+measure "decode batch 1" "bench generate --batch 1" "generate --batch 1" 1
+measure "decode batch 8" "bench generate --batch 8" "generate --batch 8" 8
 
-if [ -z "$PY" ]; then
-	echo "PyTorch not found (apt-get install python3-torch): Go only"
-	printf 'go train tokens/s: %s\ngo decode b1 tokens/s: %s\ngo decode b8 tokens/s: %s\n' "$go_train" "$go_gen1" "$go_gen8"
-	exit 0
-fi
-
-export OMP_NUM_THREADS=$THREADS OPENBLAS_NUM_THREADS=$THREADS
-pt_train=$(run "$PY" bench/torch_qwen3.py train --steps "$STEPS" --threads "$THREADS")
-pt_gen1=$(run "$PY" bench/torch_qwen3.py generate --batch 1 --threads "$THREADS")
-pt_gen8=$(run "$PY" bench/torch_qwen3.py generate --batch 8 --threads "$THREADS")
-
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 echo
-printf '%-22s %10s %10s %8s\n' "tokens/s" go pytorch ratio
-printf '%-22s %10s %10s %8s\n' "train step" "$go_train" "$pt_train" "$(ratio "$go_train" "$pt_train")"
-printf '%-22s %10s %10s %8s\n' "decode batch 1" "$go_gen1" "$pt_gen1" "$(ratio "$go_gen1" "$pt_gen1")"
-printf '%-22s %10s %10s %8s\n' "decode batch 8" "$go_gen8" "$pt_gen8" "$(ratio "$go_gen8" "$pt_gen8")"
+printf '%-16s %9s %9s %9s %9s %10s %10s\n' "tokens/s" star "torch 1t" "torch 2t" llama.cpp "vs torch" "vs llama"
+cat "$TMP/table"
+echo "(ratios: star against the better PyTorch thread count, and against llama.cpp; 0 = not run)"
