@@ -1,0 +1,266 @@
+package grpo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/star-go/star/model"
+)
+
+// experience is one sample ready for the loss: its full sequence, action
+// mask and log-prob rows over the len−1 scored positions (OpenRLHF's
+// layout: row t−1 scores token t).
+type experience struct {
+	seq       []int
+	mask      []float32
+	old, ref  []float32
+	advantage float64
+}
+
+// experiences turns kept groups into samples with advantages, old
+// log-probs from generation and an action mask over the completion.
+func experiences(groups []Group, n int, estimator string) ([]experience, error) {
+	var rewards []float64
+	var out []experience
+	for _, g := range groups {
+		if len(g.Samples) != n {
+			return nil, fmt.Errorf("prompt %s has %d samples, want %d", g.Prompt.ID, len(g.Samples), n)
+		}
+		P := len(g.Prompt.Tokens)
+		for _, s := range g.Samples {
+			if len(s.Logprobs) != len(s.Tokens) {
+				return nil, fmt.Errorf("prompt %s: %d log-probs for %d tokens", g.Prompt.ID, len(s.Logprobs), len(s.Tokens))
+			}
+			seq := append(slices.Clip(g.Prompt.Tokens), s.Tokens...)
+			e := experience{seq: seq, mask: make([]float32, len(seq)-1), old: make([]float32, len(seq)-1)}
+			for i, lp := range s.Logprobs {
+				e.mask[P-1+i] = 1
+				e.old[P-1+i] = lp
+			}
+			out = append(out, e)
+			rewards = append(rewards, s.Score.Reward)
+		}
+	}
+	adv, err := model.Advantages(rewards, n, estimator)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].advantage = adv[i]
+	}
+	return out, nil
+}
+
+// microBatches splits exps into micro-batches of size mb, padding the last
+// with masked copies (zero mask: they add nothing to the masked means) so
+// every micro-batch has one shape.
+func microBatches(exps []experience, mb int) [][]experience {
+	var out [][]experience
+	for lo := 0; lo < len(exps); lo += mb {
+		b := slices.Clone(exps[lo:min(lo+mb, len(exps))])
+		for len(b) < mb {
+			d := b[0]
+			d.mask = make([]float32, len(d.mask))
+			b = append(b, d)
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+// padLen is the length a micro-batch's sequences are padded to: the
+// engine's buckets, so that a few graphs serve every batch.
+func padLen(n int) int {
+	b := 16
+	for b < n {
+		b *= 2
+	}
+	if n > 1024 {
+		return (n + 511) / 512 * 512
+	}
+	return b
+}
+
+// objective is the GRPO loss of one micro-batch; sequences are right-padded
+// with token 0 under a zero mask (the causal model never lets a real token
+// see them).
+func objective(b []experience, clip, klCoef float64) *model.GRPO {
+	T := 0
+	for _, e := range b {
+		T = max(T, len(e.seq))
+	}
+	T = padLen(T)
+	o := &model.GRPO{ClipEps: clip, KLCoef: klCoef}
+	pad := func(row []float32) []float32 { return append(slices.Clip(row), make([]float32, T-1-len(row))...) }
+	for _, e := range b {
+		o.Seqs = append(o.Seqs, append(slices.Clip(e.seq), make([]int, T-len(e.seq))...))
+		o.Mask = append(o.Mask, pad(e.mask))
+		o.OldLogprobs = append(o.OldLogprobs, pad(e.old))
+		ref := e.ref
+		if ref == nil {
+			ref = e.old
+		}
+		o.RefLogprobs = append(o.RefLogprobs, pad(ref))
+		o.Advantages = append(o.Advantages, e.advantage)
+	}
+	return o
+}
+
+// logprobs computes every experience's token log-probs under m, a
+// micro-batch at a time, and hands each row to set.
+func logprobs(ctx context.Context, m *model.Model, exps []experience, mb int, set func(i int, row []float32)) error {
+	for lo := 0; lo < len(exps); lo += mb {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var seqs [][]int
+		for _, e := range exps[lo:min(lo+mb, len(exps))] {
+			seqs = append(seqs, e.seq)
+		}
+		for len(seqs) < mb { // one shape for every call
+			seqs = append(seqs, seqs[0])
+		}
+		rows, err := m.TokenLogprobs(seqs)
+		if err != nil {
+			return err
+		}
+		for i := range min(mb, len(exps)-lo) {
+			set(lo+i, rows[i])
+		}
+	}
+	return nil
+}
+
+// maxDiff is the largest |a−b| where mask is set.
+func maxDiff(a, b, mask []float32) float64 {
+	d := 0.0
+	for i, m := range mask {
+		if m != 0 {
+			d = max(d, math.Abs(float64(a[i]-b[i])))
+		}
+	}
+	return d
+}
+
+// update trains on the kept groups: reference log-probs, a check of the
+// old log-probs, then AdamW steps over shuffled train batches.
+func (t *Trainer) update(ctx context.Context, groups []Group, m *Metrics) error {
+	cfg := t.Cfg
+	mb := cfg.MicroBatch
+	if mb <= 0 {
+		mb = 8
+	}
+	exps, err := experiences(groups, cfg.N, cfg.Advantage)
+	if err != nil {
+		return err
+	}
+	m.Groups, m.Samples = len(groups), len(exps)
+
+	// Old log-probs: the generation's, unless the training graph disagrees.
+	t0 := time.Now()
+	first := exps[:min(mb, len(exps))]
+	var worst float64
+	if err := logprobs(ctx, t.Policy, first, mb, func(i int, row []float32) {
+		worst = max(worst, maxDiff(row, first[i].old, first[i].mask))
+	}); err != nil {
+		return fmt.Errorf("old log-probs: %w", err)
+	}
+	m.OldLogpDiff = worst
+	if worst > cfg.OldLogpTol {
+		m.OldRecomputed = true
+		if err := logprobs(ctx, t.Policy, exps, mb, func(i int, row []float32) { exps[i].old = row }); err != nil {
+			return fmt.Errorf("old log-probs: %w", err)
+		}
+	}
+	m.Seconds.Old = time.Since(t0).Seconds()
+
+	if cfg.KLCoef > 0 {
+		if t.Ref == nil {
+			return fmt.Errorf("kl-coef %g needs a reference model", cfg.KLCoef)
+		}
+		t0 = time.Now()
+		if err := logprobs(ctx, t.Ref, exps, mb, func(i int, row []float32) { exps[i].ref = row }); err != nil {
+			return fmt.Errorf("reference log-probs: %w", err)
+		}
+		m.Seconds.Ref = time.Since(t0).Seconds()
+	}
+
+	t0 = time.Now()
+	rng := rand.New(rand.NewPCG(cfg.Seed, mix(0x7a11, uint64(t.State.Iteration))))
+	rng.Shuffle(len(exps), func(i, j int) { exps[i], exps[j] = exps[j], exps[i] })
+	tb := cfg.TrainBatch
+	if tb <= 0 {
+		tb = len(exps)
+	}
+	var nMicro, nSteps int
+	for lo := 0; lo < len(exps); lo += tb {
+		batch := slices.Clone(exps[lo:min(lo+tb, len(exps))])
+		// Similar lengths together: less padding per micro-batch.
+		slices.SortStableFunc(batch, func(a, b experience) int { return len(a.seq) - len(b.seq) })
+		accumulated := 0
+		for _, mbatch := range microBatches(batch, mb) {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			r, err := t.Opt.Accumulate(objective(mbatch, cfg.Clip, cfg.KLCoef))
+			var nf *model.NonFiniteError
+			if errors.As(err, &nf) {
+				log.Printf("grpo: iteration %d: %v; micro-batch skipped", t.State.Iteration+1, err)
+				m.SkippedMicro++
+				continue
+			} else if err != nil {
+				return err
+			}
+			accumulated++
+			nMicro++
+			m.PolicyLoss += r.Metrics["policy_loss"]
+			m.KL += r.Metrics["kl"]
+			m.ClipFrac += r.Metrics["clip_frac"]
+			m.Loss += r.Loss
+			for _, e := range mbatch {
+				if slices.ContainsFunc(e.mask, func(v float32) bool { return v != 0 }) { // not padding
+					m.TrainTokens += len(e.seq)
+				}
+			}
+		}
+		if accumulated == 0 {
+			t.State.BadSteps++
+		} else {
+			st, err := t.Opt.Apply()
+			var nf *model.NonFiniteError
+			switch {
+			case errors.As(err, &nf):
+				log.Printf("grpo: iteration %d: %v; step skipped", t.State.Iteration+1, err)
+				t.State.BadSteps++
+			case err != nil:
+				return err
+			default:
+				t.State.BadSteps = 0
+				nSteps++
+				m.GradNorm += st.GradNorm
+				m.LR = st.LR
+			}
+		}
+		if t.State.BadSteps > maxBadSteps {
+			return fmt.Errorf("iteration %d: %w (%d)", t.State.Iteration+1, ErrNonFinite, t.State.BadSteps)
+		}
+	}
+	if nMicro > 0 {
+		k := float64(nMicro)
+		m.PolicyLoss, m.KL, m.ClipFrac, m.Loss = m.PolicyLoss/k, m.KL/k, m.ClipFrac/k, m.Loss/k
+	}
+	if nSteps > 0 {
+		m.GradNorm /= float64(nSteps)
+	}
+	if cfg.KLCoef == 0 {
+		m.KL = 0 // measured against the old policy, not a reference
+	}
+	m.Seconds.Update = time.Since(t0).Seconds()
+	return nil
+}
