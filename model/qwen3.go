@@ -175,7 +175,7 @@ func (q *qwen3) attention(w *layer, x *Node, B, T int, rot rotary, mask *Node, c
 // the same axis) at slot start. The Go backend has no DynamicUpdateSlice,
 // so: a one-token step selects its slot with a mask (Where), and a
 // multi-token step is a prefill that always starts at slot 0, so it is the
-// new entries padded with zeros.
+// new entries padded with zeros. start is a scalar, or one slot per row [B].
 func writeCache(cache, new, start *Node, axis int) *Node {
 	dims := cache.Shape().Dimensions
 	T, S := new.Shape().Dimensions[axis], dims[axis]
@@ -187,9 +187,17 @@ func writeCache(cache, new, start *Node, axis int) *Node {
 		zd[axis] = S - T
 		return Concatenate([]*Node{new, Zeros(new.Graph(), shapes.Make(new.DType(), zd...))}, axis)
 	}
-	slot := Equal(Iota(new.Graph(), shapes.Make(dtypes.Int32, S), 0), start) // [S]
 	sd := ones(len(dims))
 	sd[axis] = S
+	var slot *Node
+	if start.Rank() == 1 { // one slot per row (continuous batching, decode.go)
+		B := dims[0]
+		slot = Equal(Iota(new.Graph(), shapes.Make(dtypes.Int32, B, S), 1),
+			BroadcastToDims(InsertAxes(start, -1), B, S)) // [B,S]
+		sd[0] = B
+	} else {
+		slot = Equal(Iota(new.Graph(), shapes.Make(dtypes.Int32, S), 0), start) // [S]
+	}
 	slot = BroadcastToDims(Reshape(slot, sd...), dims...)
 	return Where(slot, BroadcastToDims(new, dims...), cache)
 }
