@@ -240,3 +240,41 @@ func TestBatcherLimits(t *testing.T) {
 		t.Errorf("submit after close: %v", err)
 	}
 }
+
+// TestPromptLogprobs: the scored log-probs are TokenLogprobs', the top-k
+// are TopKLogprobs', and the rank agrees with the top list.
+func TestPromptLogprobs(t *testing.T) {
+	m := fixtureModel(t, "tied-f32")
+	seq := []int{5, 17, 42, 7, 99, 3, 250}
+	got, err := m.PromptLogprobs(seq, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lps, err := m.TokenLogprobs([][]int{seq})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals, ids, err := m.TopKLogprobs([][]int{seq}, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(seq)-1 {
+		t.Fatalf("%d entries for %d tokens", len(got), len(seq))
+	}
+	for i, p := range got {
+		if d := math.Abs(float64(p.Logprob - lps[0][i])); d > 1e-4 {
+			t.Errorf("position %d: logprob %v, TokenLogprobs %v", i, p.Logprob, lps[0][i])
+		}
+		for j, c := range p.Top {
+			if c.ID != ids[0][i][j] || math.Abs(float64(c.Logprob-vals[0][i][j])) > 1e-5 {
+				t.Errorf("position %d top %d: %+v, TopKLogprobs %d %v", i, j, c, ids[0][i][j], vals[0][i][j])
+			}
+			if c.ID == seq[i+1] && p.Rank != j+1 {
+				t.Errorf("position %d: rank %d but top entry %d", i, p.Rank, j+1)
+			}
+		}
+		if p.Rank < 1 || (p.Rank <= 4 && p.Top[p.Rank-1].ID != seq[i+1]) {
+			t.Errorf("position %d: rank %d does not match the top list %v", i, p.Rank, p.Top)
+		}
+	}
+}
