@@ -85,3 +85,7 @@ func (t *Trainer) LoadMoments(path string) error {
 	t.mom, t.vel, t.Step = mom, vel, step
 	return nil
 }
+
+// Discard drops the gradient accumulated since the last Apply: the loop
+// skips a step whose micro-batch had a non-finite loss.
+func (t *Trainer) Discard() { t.clearAccum() }

@@ -26,6 +26,7 @@ type Bar struct {
 	last     time.Time
 	interval time.Duration
 	finished bool
+	note     string // shown after the counts (a trainer's loss, say)
 }
 
 // New starts a bar on stderr. unit "B" means done/total count bytes.
@@ -69,6 +70,16 @@ func (b *Bar) Add(n int64) {
 	b.done += n
 	b.items += n
 	b.maybeDraw()
+	b.mu.Unlock()
+}
+
+// Note sets a short text shown after the counts, such as a current loss.
+func (b *Bar) Note(s string) {
+	if b == nil {
+		return
+	}
+	b.mu.Lock()
+	b.note = s
 	b.mu.Unlock()
 }
 
@@ -123,6 +134,10 @@ func (b *Bar) line(now time.Time) string {
 		fmt.Fprintf(&sb, " ETA %s", clock(eta))
 	}
 	fmt.Fprintf(&sb, " elapsed %s", clock(now.Sub(b.start)))
+	if b.note != "" {
+		sb.WriteString(" ")
+		sb.WriteString(b.note)
+	}
 	return sb.String()
 }
 
