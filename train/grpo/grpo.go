@@ -22,24 +22,24 @@ import (
 // Config is the algorithm's settings; Defaults are STAR's.
 type Config struct {
 	Sampling
-	RolloutBatch int // prompt groups per iteration
+	RolloutBatch int `json:"rollout_batch"` // prompt groups per iteration
 	// TrainBatch is the sequences per optimizer step (0: all of an
 	// iteration's, one step per rollout).
-	TrainBatch int
-	MicroBatch int // sequences per forward/backward (0: 8)
-	Episodes   int // passes over the prompts
-	Advantage  string
-	Clip       float64
-	KLCoef     float64
-	Filter     Filter
+	TrainBatch int     `json:"train_batch"`
+	MicroBatch int     `json:"micro_batch"` // sequences per forward/backward (0: 8)
+	Episodes   int     `json:"episodes"`    // passes over the prompts
+	Advantage  string  `json:"advantage"`
+	Clip       float64 `json:"clip"`
+	KLCoef     float64 `json:"kl_coef"`
+	Filter     Filter  `json:"filter"`
 	// MaxRounds bounds the generation rounds spent filling one rollout
 	// batch (0: 8); when hit, the iteration trains on what it has.
-	MaxRounds int
-	Seed      uint64
+	MaxRounds int    `json:"max_rounds"`
+	Seed      uint64 `json:"seed"`
 	// OldLogpTol: when the generation's log-probs differ from the training
 	// graph's by more than this on an iteration's first micro-batch, the old
 	// log-probs of the iteration are recomputed with the training graph.
-	OldLogpTol float64
+	OldLogpTol float64 `json:"old_logp_tol"`
 }
 
 // Defaults returns STAR's Sim-RL configuration (STAR-SPEC §6.2).

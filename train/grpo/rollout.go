@@ -35,13 +35,13 @@ type Group struct {
 
 // Sampling configures rollout generation.
 type Sampling struct {
-	N            int // samples per prompt
-	MaxNewTokens int
-	Temperature  float64
-	TopP         float64
-	EOS          []int // ids that end a completion
+	N            int     `json:"n_samples"` // samples per prompt
+	MaxNewTokens int     `json:"max_new_tokens"`
+	Temperature  float64 `json:"temperature"`
+	TopP         float64 `json:"top_p"`
+	EOS          []int   `json:"eos"` // ids that end a completion
 	// GenBatch is the most sequences generated together (0: 64).
-	GenBatch int
+	GenBatch int `json:"gen_batch"`
 }
 
 // Generator produces completions; *model.Model is one.
@@ -109,8 +109,9 @@ func mix(seed, k uint64) uint64 {
 // group is kept only if Low < mean(scores) < High and its scores are not all
 // equal. The zero value (Off) keeps every group.
 type Filter struct {
-	On        bool
-	Low, High float64
+	On   bool    `json:"on"`
+	Low  float64 `json:"low"`
+	High float64 `json:"high"`
 }
 
 // DefaultFilter is STAR's 0.01 < mean < 0.99.
