@@ -74,6 +74,9 @@ var ErrNoTokenizer = errors.New("text records need the model's tokenizer.json")
 // is fatal.
 func ReadExamples(path string, opt DataOptions, rejects *jsonl.Rejects) ([]*Example, DataStats, error) {
 	var st DataStats
+	if rejects == nil {
+		rejects, _ = jsonl.NewRejects("")
+	}
 	rd, err := jsonl.Open(path)
 	if err != nil {
 		return nil, st, err
