@@ -1,6 +1,10 @@
 package bfcl
 
 import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/star-go/star/eval"
 	"github.com/star-go/star/internal/pyjson"
 )
 
@@ -81,4 +85,50 @@ func Score(e *Entry, result any) *Verdict {
 		v.ErrorType, v.Error = "", nil
 	}
 	return v
+}
+
+// ScoreResponses scores every response row, in order, carrying its extra
+// fields into its verdict.
+func ScoreResponses(ds *Dataset, rows []eval.Response) []*Verdict {
+	out := make([]*Verdict, len(rows))
+	for i, r := range rows {
+		v := Score(ds.Entries[r.ID], r.Result)
+		v.Extra = r.Extra
+		out[i] = v
+	}
+	return out
+}
+
+// WriteScore writes verdicts.jsonl, summary.json and summary.md to dir and
+// returns the summary.
+func WriteScore(dir string, ds *Dataset, verdicts []*Verdict) (*Summary, error) {
+	s := Summarize(verdicts, ds.Count)
+	if err := eval.WriteJSONL(filepath.Join(dir, "verdicts.jsonl"), verdicts, func(v *Verdict) any { return v.Object() }); err != nil {
+		return nil, err
+	}
+	if err := eval.WriteIndentedJSON(filepath.Join(dir, "summary.json"), s.JSON()); err != nil {
+		return nil, err
+	}
+	if err := eval.WriteFile(filepath.Join(dir, "summary.md"), []byte(s.Markdown())); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// ScoreFiles is `star eval bfcl score`: it loads the selected categories that
+// dataDir has, scores the responses file and writes the results to outDir.
+func ScoreFiles(dataDir string, categories []string, responses, outDir string) (*Summary, error) {
+	present := Present(dataDir, categories)
+	if len(present) == 0 {
+		return nil, fmt.Errorf("%s: no BFCL_v3_<category>.json file for the selected categories", dataDir)
+	}
+	ds, err := Load(dataDir, present, true)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := eval.ReadResponses(responses, func(id string) bool { return ds.Entries[id] != nil })
+	if err != nil {
+		return nil, err
+	}
+	return WriteScore(outDir, ds, ScoreResponses(ds, rows))
 }

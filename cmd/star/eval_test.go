@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/star-go/star/internal/fixture"
+)
+
+func TestEvalBFCLCommands(t *testing.T) {
+	ctx := context.Background()
+	sample := fixture.Path(t, "fixtures/bfcl-sample")
+	dir := t.TempDir()
+
+	prompts := filepath.Join(dir, "prompts.jsonl")
+	if err := runBFCLPrompts(ctx, []string{"--data", sample, "--categories", "live,java", "-o", prompts}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(readLines(t, prompts)); n != 7*8 {
+		t.Errorf("%d prompts, want 56 (live: 6 categories, java)", n)
+	}
+	err := runBFCLPrompts(ctx, []string{"--data", sample, "--categories", "simpel", "-o", prompts})
+	if err == nil || !strings.Contains(err.Error(), `unknown category "simpel"`) {
+		t.Errorf("typo: %v", err)
+	}
+
+	// A row that is not text is a verdict, not a crash; extra fields are carried.
+	resp := writeFile(t, dir, "resp.jsonl", `{"id": "simple_0", "result": ["x"], "candidate": 3}`+"\n"+
+		`{"id": "irrelevance_0", "result": "no call"}`+"\n")
+	out := filepath.Join(dir, "score")
+	if err := runBFCLScore(ctx, []string{"--data", sample, "--responses", resp, "-o", out}); err != nil {
+		t.Fatal(err)
+	}
+	v := readLines(t, filepath.Join(out, "verdicts.jsonl"))
+	if len(v) != 2 || !strings.Contains(v[0], `"error_type": "ast_decoder:decoder_failed"`) || !strings.Contains(v[0], `"candidate": 3`) {
+		t.Errorf("verdicts: %q", v)
+	}
+	for _, f := range []string{"summary.json", "summary.md"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Error(err)
+		}
+	}
+
+	// Unknown id: the error names the responses file and line.
+	bad := writeFile(t, dir, "bad.jsonl", `{"id": "simple_0", "result": ""}`+"\n"+`{"id": "simple_999", "result": ""}`+"\n")
+	err = runBFCLScore(ctx, []string{"--data", sample, "--responses", bad, "-o", out})
+	if err == nil || !strings.Contains(err.Error(), bad+":2:") || !strings.Contains(err.Error(), "simple_999") {
+		t.Errorf("unknown id: %v", err)
+	}
+
+	// Missing possible-answer file: the error names it.
+	data := filepath.Join(dir, "data")
+	os.MkdirAll(data, 0o755)
+	raw, err := os.ReadFile(filepath.Join(sample, "BFCL_v3_simple.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, data, "BFCL_v3_simple.json", string(raw))
+	err = runBFCLScore(ctx, []string{"--data", data, "--responses", bad, "-o", out})
+	if err == nil || !strings.Contains(err.Error(), filepath.Join("possible_answer", "BFCL_v3_simple.json")) {
+		t.Errorf("missing answers: %v", err)
+	}
+}

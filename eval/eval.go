@@ -1,0 +1,103 @@
+// Package eval holds what the benchmark packages (eval/bfcl, eval/acebench)
+// share: the responses file ({id, result, ...} rows, as the benchmarks'
+// result files hold them), the output directory of a scoring run and the
+// generation loop of `star eval ... run`.
+package eval
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/star-go/star/data/jsonl"
+	"github.com/star-go/star/internal/pyjson"
+)
+
+// Response is one row of a responses file. Extra is every field but id and
+// result, carried into the row's verdict so that one file can hold several
+// candidates per question.
+type Response struct {
+	ID     string
+	Result any // the raw model text; kept as decoded JSON so a bad row is a verdict, not a crash
+	Extra  []pyjson.Member
+	File   string
+	Line   int
+}
+
+// ReadResponses reads a responses file. known reports whether an id belongs
+// to the loaded data; an unknown id is an error naming the file and line.
+func ReadResponses(path string, known func(id string) bool) ([]Response, error) {
+	r, err := jsonl.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	var out []Response
+	for r.Next() {
+		o, err := r.Object()
+		if err != nil {
+			return nil, err
+		}
+		idv, _ := o.Get("id")
+		id, ok := idv.(string)
+		if !ok {
+			return nil, r.Errorf("id", "want a string, got %s", jsonl.TypeName(idv))
+		}
+		if !known(id) {
+			return nil, r.Errorf("id", "unknown id %q: not in the data's selected categories", id)
+		}
+		res, ok := o.Get("result")
+		if !ok {
+			return nil, r.Errorf("result", "missing")
+		}
+		resp := Response{ID: id, Result: res, File: path, Line: r.Line()}
+		for _, m := range o.Members {
+			if m.Key != "id" && m.Key != "result" {
+				resp.Extra = append(resp.Extra, m)
+			}
+		}
+		out = append(out, resp)
+	}
+	return out, r.Err()
+}
+
+// WriteJSONL writes values one per line to path, atomically.
+func WriteJSONL[T any](path string, rows []T, enc func(T) any) error {
+	w, err := jsonl.Create(path)
+	if err != nil {
+		return err
+	}
+	for _, row := range rows {
+		if err := w.Write(enc(row)); err != nil {
+			w.Abort()
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+	}
+	return w.Close()
+}
+
+// WriteFile writes data to path atomically (temp file, rename).
+func WriteFile(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// WriteIndentedJSON writes v as indented JSON (json.dumps(v, indent=2)).
+func WriteIndentedJSON(path string, v any) error {
+	return WriteFile(path, append(pyjson.AppendIndent(nil, v, "  ", false), '\n'))
+}
