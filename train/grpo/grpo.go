@@ -25,13 +25,16 @@ type Config struct {
 	RolloutBatch int `json:"rollout_batch"` // prompt groups per iteration
 	// TrainBatch is the sequences per optimizer step (0: all of an
 	// iteration's, one step per rollout).
-	TrainBatch int     `json:"train_batch"`
-	MicroBatch int     `json:"micro_batch"` // sequences per forward/backward (0: 8)
-	Episodes   int     `json:"episodes"`    // passes over the prompts
-	Advantage  string  `json:"advantage"`
-	Clip       float64 `json:"clip"`
-	KLCoef     float64 `json:"kl_coef"`
-	Filter     Filter  `json:"filter"`
+	TrainBatch int `json:"train_batch"`
+	MicroBatch int `json:"micro_batch"` // most sequences per forward/backward (0: 8)
+	// MicroTokens caps a micro-batch's padded tokens (0: 16384); a sequence
+	// longer than that goes alone.
+	MicroTokens int     `json:"micro_tokens"`
+	Episodes    int     `json:"episodes"` // passes over the prompts
+	Advantage   string  `json:"advantage"`
+	Clip        float64 `json:"clip"`
+	KLCoef      float64 `json:"kl_coef"`
+	Filter      Filter  `json:"filter"`
 	// MaxRounds bounds the generation rounds spent filling one rollout
 	// batch (0: 8); when hit, the iteration trains on what it has.
 	MaxRounds int    `json:"max_rounds"`
@@ -46,7 +49,7 @@ type Config struct {
 func Defaults() Config {
 	return Config{
 		Sampling:     Sampling{N: 8, MaxNewTokens: 512, Temperature: 1, TopP: 1, GenBatch: 64},
-		RolloutBatch: 128, MicroBatch: 8, Episodes: 3, Advantage: "group_norm",
+		RolloutBatch: 128, MicroBatch: 8, MicroTokens: 16384, Episodes: 3, Advantage: "group_norm",
 		Clip: 0.2, KLCoef: 1e-3, Filter: DefaultFilter, MaxRounds: 8, OldLogpTol: 1e-3,
 	}
 }

@@ -57,21 +57,35 @@ func experiences(groups []Group, n int, estimator string) ([]experience, error) 
 	return out, nil
 }
 
-// microBatches splits exps into micro-batches of size mb, padding the last
-// with masked copies (zero mask: they add nothing to the masked means) so
-// every micro-batch has one shape.
-func microBatches(exps []experience, mb int) [][]experience {
+// microBatches cuts exps (in order) into micro-batches of at most rows
+// sequences and, beyond the first, at most tokens padded tokens: logits are
+// [rows, T, vocab], so long sequences go fewer at a time. Sorting exps by
+// length first keeps the padding small.
+func microBatches(exps []experience, rows, tokens int) [][]experience {
 	var out [][]experience
-	for lo := 0; lo < len(exps); lo += mb {
-		b := slices.Clone(exps[lo:min(lo+mb, len(exps))])
-		for len(b) < mb {
-			d := b[0]
-			d.mask = make([]float32, len(d.mask))
-			b = append(b, d)
+	for lo := 0; lo < len(exps); {
+		hi, T := lo+1, padLen(len(exps[lo].seq))
+		for hi < len(exps) && hi-lo < rows {
+			t := max(T, padLen(len(exps[hi].seq)))
+			if (hi-lo+1)*t > tokens {
+				break
+			}
+			hi, T = hi+1, t
 		}
-		out = append(out, b)
+		out = append(out, exps[lo:hi])
+		lo = hi
 	}
 	return out
+}
+
+// byLength returns exps' indices, shortest sequence first.
+func byLength(exps []experience) []int {
+	idx := make([]int, len(exps))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return len(exps[a].seq) - len(exps[b].seq) })
+	return idx
 }
 
 // padLen is the length a micro-batch's sequences are padded to: the
@@ -112,26 +126,29 @@ func objective(b []experience, clip, klCoef float64) *model.GRPO {
 	return o
 }
 
-// logprobs computes every experience's token log-probs under m, a
+// logprobs computes the token log-probs of exps[idx...] under m, a
 // micro-batch at a time, and hands each row to set.
-func logprobs(ctx context.Context, m *model.Model, exps []experience, mb int, set func(i int, row []float32)) error {
-	for lo := 0; lo < len(exps); lo += mb {
+func logprobs(ctx context.Context, m *model.Model, exps []experience, idx []int, rows, tokens int, set func(i int, row []float32)) error {
+	sub := make([]experience, len(idx))
+	for k, i := range idx {
+		sub[k] = exps[i]
+	}
+	k := 0
+	for _, mb := range microBatches(sub, rows, tokens) {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		var seqs [][]int
-		for _, e := range exps[lo:min(lo+mb, len(exps))] {
+		for _, e := range mb {
 			seqs = append(seqs, e.seq)
 		}
-		for len(seqs) < mb { // one shape for every call
-			seqs = append(seqs, seqs[0])
-		}
-		rows, err := m.TokenLogprobs(seqs)
+		out, err := m.TokenLogprobs(seqs)
 		if err != nil {
 			return err
 		}
-		for i := range min(mb, len(exps)-lo) {
-			set(lo+i, rows[i])
+		for _, row := range out {
+			set(idx[k], row)
+			k++
 		}
 	}
 	return nil
@@ -152,29 +169,33 @@ func maxDiff(a, b, mask []float32) float64 {
 // old log-probs, then AdamW steps over shuffled train batches.
 func (t *Trainer) update(ctx context.Context, groups []Group, m *Metrics) error {
 	cfg := t.Cfg
-	mb := cfg.MicroBatch
-	if mb <= 0 {
-		mb = 8
+	rows, tokens := cfg.MicroBatch, cfg.MicroTokens
+	if rows <= 0 {
+		rows = 8
+	}
+	if tokens <= 0 {
+		tokens = 16384
 	}
 	exps, err := experiences(groups, cfg.N, cfg.Advantage)
 	if err != nil {
 		return err
 	}
 	m.Groups, m.Samples = len(groups), len(exps)
+	sorted := byLength(exps)
 
-	// Old log-probs: the generation's, unless the training graph disagrees.
+	// Old log-probs: the generation's, unless the training graph disagrees
+	// on the iteration's shortest sequence.
 	t0 := time.Now()
-	first := exps[:min(mb, len(exps))]
 	var worst float64
-	if err := logprobs(ctx, t.Policy, first, mb, func(i int, row []float32) {
-		worst = max(worst, maxDiff(row, first[i].old, first[i].mask))
+	if err := logprobs(ctx, t.Policy, exps, sorted[:1], 1, tokens, func(i int, row []float32) {
+		worst = maxDiff(row, exps[i].old, exps[i].mask)
 	}); err != nil {
 		return fmt.Errorf("old log-probs: %w", err)
 	}
 	m.OldLogpDiff = worst
 	if worst > cfg.OldLogpTol {
 		m.OldRecomputed = true
-		if err := logprobs(ctx, t.Policy, exps, mb, func(i int, row []float32) { exps[i].old = row }); err != nil {
+		if err := logprobs(ctx, t.Policy, exps, sorted, rows, tokens, func(i int, row []float32) { exps[i].old = row }); err != nil {
 			return fmt.Errorf("old log-probs: %w", err)
 		}
 	}
@@ -185,7 +206,7 @@ func (t *Trainer) update(ctx context.Context, groups []Group, m *Metrics) error 
 			return fmt.Errorf("kl-coef %g needs a reference model", cfg.KLCoef)
 		}
 		t0 = time.Now()
-		if err := logprobs(ctx, t.Ref, exps, mb, func(i int, row []float32) { exps[i].ref = row }); err != nil {
+		if err := logprobs(ctx, t.Ref, exps, sorted, rows, tokens, func(i int, row []float32) { exps[i].ref = row }); err != nil {
 			return fmt.Errorf("reference log-probs: %w", err)
 		}
 		m.Seconds.Ref = time.Since(t0).Seconds()
@@ -204,7 +225,7 @@ func (t *Trainer) update(ctx context.Context, groups []Group, m *Metrics) error 
 		// Similar lengths together: less padding per micro-batch.
 		slices.SortStableFunc(batch, func(a, b experience) int { return len(a.seq) - len(b.seq) })
 		accumulated := 0
-		for _, mbatch := range microBatches(batch, mb) {
+		for _, mbatch := range microBatches(batch, rows, tokens) {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
@@ -224,9 +245,7 @@ func (t *Trainer) update(ctx context.Context, groups []Group, m *Metrics) error 
 			m.ClipFrac += r.Metrics["clip_frac"]
 			m.Loss += r.Loss
 			for _, e := range mbatch {
-				if slices.ContainsFunc(e.mask, func(v float32) bool { return v != 0 }) { // not padding
-					m.TrainTokens += len(e.seq)
-				}
+				m.TrainTokens += len(e.seq)
 			}
 		}
 		if accumulated == 0 {
