@@ -47,6 +47,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzReader -fuzztime 20s ./data/jsonl
 	$(GO) test -run '^$$' -fuzz FuzzRender -fuzztime 20s ./chat/jinja
 	$(GO) test -run '^$$' -fuzz FuzzRoundTrip -fuzztime 20s -fuzzminimizetime 2s ./tokenizer
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 20s ./toolcall
 
 clean:
 	rm -rf bin

@@ -147,7 +147,7 @@ func newFake(t *testing.T) (*fakeTeacher, *httptest.Server) {
 	return f, srv
 }
 
-func qwen3Template(t *testing.T) *chat.Template {
+func qwen3Template(t testing.TB) *chat.Template {
 	tmpl, err := chat.Load(fixture.Path(t, "fixtures/qwen3"))
 	if err != nil {
 		t.Fatal(err)
@@ -155,7 +155,7 @@ func qwen3Template(t *testing.T) *chat.Template {
 	return tmpl
 }
 
-func writeInput(t *testing.T, dir string, lines []string) string {
+func writeInput(t testing.TB, dir string, lines []string) string {
 	p := filepath.Join(dir, "in.jsonl")
 	if err := os.WriteFile(p, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
