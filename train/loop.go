@@ -45,6 +45,8 @@ type Config struct {
 	EvalEvery    int // eval every N steps (0: at the end only)
 	// MaxNonFinite consecutive non-finite steps stop the run.
 	MaxNonFinite int
+	// Extra holds the objective's settings, recorded in run.json.
+	Extra map[string]any
 	// Plot writes RUN_DIR/curves.png at the end (nil: none).
 	Plot func(runDirs []string, out string) error
 }
@@ -171,11 +173,6 @@ func Train(ctx context.Context, cfg Config, obj Objective, log io.Writer) (*Summ
 			}
 		}
 	}
-	if h, ok := obj.(interface{ DataHashes() map[string]string }); ok {
-		for k, v := range h.DataHashes() {
-			info.Data[k] = v
-		}
-	}
 	run, err := Open(cfg.RunDir, info, cfg.Resume)
 	if err != nil {
 		return nil, err
@@ -269,8 +266,8 @@ func Train(ctx context.Context, cfg Config, obj Objective, log io.Writer) (*Summ
 		}
 		sum.Loss, sum.Steps = res.loss, sum.Steps+1
 		sum.Tokens += res.tokens
-		bar.Add(1)
 		bar.Note(fmt.Sprintf("step %d/%d loss %.4f %.0f tok/s", tr.Step, total, res.loss, float64(sum.Tokens)/time.Since(start).Seconds()))
+		bar.Add(1)
 		if cfg.EvalEvery > 0 && tr.Step%cfg.EvalEvery == 0 {
 			if err := evalAt(); err != nil {
 				return nil, err
@@ -419,13 +416,17 @@ func holdOut(ex []*Example, frac float64, seed uint64) (train, eval []*Example) 
 }
 
 func hyper(c Config, total int, s model.Schedule) map[string]any {
-	return map[string]any{
+	h := map[string]any{
 		"steps": total, "epochs": c.Epochs, "batch_size": c.Batch, "micro_batch_tokens": c.MicroTok,
 		"lr": c.LR, "warmup_ratio": c.WarmupRatio, "warmup_steps": s.WarmupSteps, "min_lr": s.MinLR,
 		"weight_decay": c.WeightDecay, "adam_betas": []float64{c.Beta1, c.Beta2}, "adam_eps": 1e-8,
 		"clip_norm": c.ClipNorm, "max_len": c.MaxLen, "seed": c.Seed, "save_every": c.SaveEvery,
 		"eval_every": c.EvalEvery, "eval_fraction": c.EvalFraction, "lr_scheduler": "cosine_with_min_lr",
 	}
+	for k, v := range c.Extra {
+		h[k] = v
+	}
+	return h
 }
 
 func printSettings(w io.Writer, c Config, total, perEpoch, nTrain, nEval int, st DataStats, rej *jsonl.Rejects) {

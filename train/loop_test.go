@@ -80,7 +80,7 @@ func TestSFTOverfits(t *testing.T) {
 	data := writeIDs(t, 6, 64, 1)
 	runDir := filepath.Join(t.TempDir(), "run")
 	cfg := Config{Kind: "sft", Model: mdir, Data: data, RunDir: runDir, Steps: 60, Batch: 6, MicroTok: 32,
-		LR: 1e-2, EvalFraction: 0, SaveEvery: 30, Command: []string{"test"}}
+		LR: 1e-2, EvalFraction: 0, SaveEvery: 30, Command: []string{"test"}, Plot: Plot}
 	sum, err := Train(context.Background(), cfg, SFT{}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -96,13 +96,22 @@ func TestSFTOverfits(t *testing.T) {
 		t.Errorf("a 32-token budget should split 6 sequences into micro-batches, got %v", mb)
 	}
 	for _, f := range []string{"final/config.json", "final/model.safetensors", "final/generation_config.json",
-		"checkpoints/step-30/" + StateFile, "checkpoints/step-30/" + MomentsFile, RunFile} {
+		"checkpoints/step-30/" + StateFile, "checkpoints/step-30/" + MomentsFile, RunFile, CurvesFile} {
 		if _, err := os.Stat(filepath.Join(runDir, f)); err != nil {
 			t.Error(err)
 		}
 	}
 	if _, err := model.Load(filepath.Join(runDir, "final")); err != nil {
 		t.Error(err)
+	}
+	// Two runs side by side.
+	out := filepath.Join(t.TempDir(), "both.png")
+	if err := Plot([]string{runDir, runDir}, out); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil || len(b) < 10000 || string(b[1:4]) != "PNG" {
+		t.Errorf("plot: %d bytes, %v", len(b), err)
 	}
 }
 
