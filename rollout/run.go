@@ -283,10 +283,8 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		} else if r.sampled {
 			failures = 0
 		}
+		bar.Note(fmt.Sprintf("accepted %d, written %d, discarded %d, rejected %d", sum.Accepted, sum.Written, total(sum.Discarded), sum.Rejected))
 		bar.Set(it.offset, int64(sum.Records))
-		if n, ok := any(bar).(interface{ Note(string) }); ok {
-			n.Note(fmt.Sprintf("accepted %d, written %d, discarded %d, rejected %d", sum.Accepted, sum.Written, total(sum.Discarded), sum.Rejected))
-		}
 	}
 	if readErr != nil {
 		return sum, readErr
