@@ -32,6 +32,7 @@ type panel struct {
 
 var panels = []panel{
 	{"loss", []string{"train:loss", "eval:loss"}, false},
+	{"Sim-RL reward", []string{"train:reward_mean", "train:kept_reward_mean", "train:format_error_frac"}, false},
 	{"loss parts", []string{"train:kl", "train:penalty", "train:ce", "train:policy_loss", "train:reward"}, false},
 	{"learning rate", []string{"train:lr"}, false},
 	{"gradient norm (before clipping)", []string{"train:grad_norm"}, false},

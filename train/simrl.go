@@ -37,6 +37,8 @@ type SimRLOptions struct {
 	// Sim-RL reward. Reward, if set, replaces both (tests, custom rewards).
 	RewardURL string
 	Reward    grpo.Rewarder
+	// Plot writes RUN_DIR/curves.png at the end (nil: none).
+	Plot func(runDirs []string, out string) error
 	// Stop, if set, ends the run cleanly after that many iterations of this
 	// invocation (a checkpoint is written first): tests of resume.
 	Stop int
@@ -197,7 +199,7 @@ func SimRL(ctx context.Context, o SimRLOptions, log io.Writer) (*SimRLSummary, e
 			bar.Finish()
 			return nil, fmt.Errorf("iteration %d: %w (nothing saved since iteration %d)", t.State.Iteration+1, err, lastSaved)
 		}
-		if err := run.Log(simrlLine(m)); err != nil {
+		if err := run.Log(m); err != nil {
 			return nil, err
 		}
 		if sum.Iterations == 0 {
@@ -225,18 +227,17 @@ func SimRL(ctx context.Context, o SimRLOptions, log io.Writer) (*SimRLSummary, e
 		return nil, err
 	}
 	sum.Final, sum.Seconds = final, time.Since(start).Seconds()
+	if err := run.Close(); err != nil {
+		return nil, err
+	}
+	if o.Plot != nil {
+		if err := o.Plot([]string{o.RunDir}, filepath.Join(o.RunDir, CurvesFile)); err != nil {
+			fmt.Fprintf(log, "warning: %s: %v\n", CurvesFile, err)
+		}
+	}
 	fmt.Fprintf(log, "simrl: %d iterations (%d per episode planned), %d steps, reward %.3f → %.3f, %s in %.0fs\n",
 		sum.Iterations, perEpoch, sum.Steps, sum.FirstReward, sum.LastReward, final, sum.Seconds)
 	return sum, nil
-}
-
-// simrlLine is a metrics line: the iteration's metrics with "split" so a
-// reader can tell Sim-RL lines apart.
-func simrlLine(m *grpo.Metrics) any {
-	return struct {
-		Split string `json:"split"`
-		*grpo.Metrics
-	}{"simrl", m}
 }
 
 func filterText(f grpo.Filter) string {

@@ -155,9 +155,13 @@ func TestSimRLResume(t *testing.T) {
 	straight := simrlOptions(t, dir, data)
 	straight.Rejects = filepath.Join(t.TempDir(), "rejects.jsonl")
 	straight.MaxPromptLen = 200
+	straight.Plot = Plot
 	sum, err := SimRL(context.Background(), straight, io.Discard)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if st, err := os.Stat(filepath.Join(straight.RunDir, CurvesFile)); err != nil || st.Size() == 0 {
+		t.Errorf("curves: %v", err)
 	}
 	if sum.Iterations != 6 || sum.Steps != 6 || sum.Prompts != 12 || sum.Rejected != 2 {
 		t.Fatalf("summary %+v", sum)

@@ -62,6 +62,7 @@ func runTrainSimRL(ctx context.Context, args []string) error {
 		}
 		o.RewardURL = *rewardFlag
 	}
+	o.Plot = train.Plot
 	o.Command = append([]string{"star", "train", "simrl"}, args...)
 	_, err = train.SimRL(ctx, o, os.Stderr)
 	return err
