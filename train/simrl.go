@@ -15,6 +15,7 @@ import (
 	"github.com/star-go/star/data/jsonl"
 	"github.com/star-go/star/internal/progress"
 	"github.com/star-go/star/model"
+	"github.com/star-go/star/reward"
 	"github.com/star-go/star/tokenizer"
 	"github.com/star-go/star/train/grpo"
 )
@@ -93,7 +94,11 @@ func SimRL(ctx context.Context, o SimRLOptions, log io.Writer) (*SimRLSummary, e
 	if err != nil {
 		return nil, err
 	}
-	prompts, err := readSimRLPrompts(o.Data, tok, o.MaxPromptLen, rejects)
+	var check func(prompt, label string) error
+	if o.Reward == nil && o.RewardURL == "" {
+		check = builtinCheck
+	}
+	prompts, err := readSimRLPrompts(o.Data, tok, o.MaxPromptLen, check, rejects)
 	if cerr := rejects.Close(); err == nil {
 		err = cerr
 	}
@@ -268,7 +273,8 @@ func simrlEOS(dir string, tok *tokenizer.Tokenizer) []int {
 // readSimRLPrompts reads {id, inputs, targets} records: inputs is the
 // templated prompt (ending in the assistant turn), targets the label.
 // Malformed records and prompts over maxLen tokens go to rejects.
-func readSimRLPrompts(path string, tok *tokenizer.Tokenizer, maxLen int, rejects *jsonl.Rejects) ([]*grpo.Prompt, error) {
+// check, if set, vets each record's prompt and label for the reward.
+func readSimRLPrompts(path string, tok *tokenizer.Tokenizer, maxLen int, check func(prompt, label string) error, rejects *jsonl.Rejects) ([]*grpo.Prompt, error) {
 	rd, err := jsonl.Open(path)
 	if err != nil {
 		return nil, err
@@ -277,6 +283,9 @@ func readSimRLPrompts(path string, tok *tokenizer.Tokenizer, maxLen int, rejects
 	var out []*grpo.Prompt
 	for rd.Next() {
 		p, err := simrlPrompt(rd.Bytes(), tok, maxLen)
+		if err == nil && check != nil {
+			err = check(p.Text, p.Label)
+		}
 		if err != nil {
 			if err := rejects.Add(rd.Wrap(err), rd.Bytes()); err != nil {
 				return nil, err
@@ -314,6 +323,22 @@ func simrlPrompt(raw []byte, tok *tokenizer.Tokenizer, maxLen int) (*grpo.Prompt
 	}
 	id := string(bytes.Trim(r.ID, `"`))
 	return &grpo.Prompt{ID: id, Text: *r.Inputs, Label: *r.Targets, Tokens: ids}, nil
+}
+
+// builtinCheck rejects a record the Sim-RL reward would fail on (a label
+// without exactly one </think>, a malformed <tools> block) before training
+// starts rather than in the middle of it.
+func builtinCheck(prompt, label string) error {
+	_, err := reward.Score(prompt, label, "")
+	var ie *reward.InputError
+	if errors.As(err, &ie) {
+		field := map[string]string{"label": "targets", "prompt": "inputs"}[ie.Field]
+		return jsonl.Errorf(field, "the Sim-RL reward cannot use it: %s", ie.Msg)
+	}
+	if err != nil {
+		return jsonl.Errorf("", "the Sim-RL reward cannot use it: %v", err)
+	}
+	return nil
 }
 
 // trimSimRLMetrics drops metrics lines of iterations after the newest

@@ -244,6 +244,23 @@ func TestSimRLRemoteReward(t *testing.T) {
 	}
 }
 
+// TestSimRLBuiltinRejectsBadLabels: with the builtin reward, records whose
+// label the reward cannot read go to the rejects file before training.
+func TestSimRLBuiltinRejectsBadLabels(t *testing.T) {
+	data := simrlData(t, 4, `{"id": "nothink", "inputs": "<|im_start|>assistant\n<think>", "targets": "no close tag"}`)
+	o := simrlOptions(t, simrlModelDir(t, 4), data)
+	o.Reward, o.GRPO.Episodes = nil, 1
+	o.Rejects = filepath.Join(t.TempDir(), "rejects.jsonl")
+	sum, err := SimRL(context.Background(), o, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rej, _ := os.ReadFile(o.Rejects)
+	if sum.Prompts != 4 || sum.Rejected != 1 || !strings.Contains(string(rej), `"field": "targets"`) || !strings.Contains(string(rej), "</think>") {
+		t.Errorf("summary %+v, rejects %s", sum, rej)
+	}
+}
+
 // TestSimRLRemoteWrongLength: a reward service answering with the wrong
 // number of rewards stops the run with a clear error and no checkpoint.
 func TestSimRLRemoteWrongLength(t *testing.T) {
