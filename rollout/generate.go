@@ -65,14 +65,31 @@ func (e *Endpoint) Generate(ctx context.Context, r Request) ([]Completion, error
 	if err != nil {
 		return nil, err
 	}
-	if len(resp.Choices) != r.N {
-		return nil, fmt.Errorf("asked for %d completions, the server returned %d", r.N, len(resp.Choices))
-	}
 	ch := resp.Choices
+	if len(ch) == 0 || len(ch) > r.N {
+		return nil, fmt.Errorf("asked for %d completions, the server returned %d", r.N, len(ch))
+	}
 	sort.SliceStable(ch, func(i, j int) bool { return ch[i].Index < ch[j].Index })
-	out := make([]Completion, len(ch))
+	out := make([]Completion, 0, r.N)
 	for i := range ch {
-		out[i] = Completion{Text: ch[i].Text, FinishReason: ch[i].Finish()}
+		out = append(out, Completion{Text: ch[i].Text, FinishReason: ch[i].Finish()})
+	}
+	// A server that ignores n (llama.cpp's) answers with one choice: ask
+	// for the others one at a time.
+	for k := len(out); k < r.N; k++ {
+		one := *req
+		one.N = 1
+		if one.Seed != nil {
+			one.Seed = endpoint.Ptr(*req.Seed + int64(k)*1_000_003)
+		}
+		resp, err := e.Client.Completions(ctx, &one)
+		if err != nil {
+			return nil, err
+		}
+		if len(resp.Choices) != 1 {
+			return nil, fmt.Errorf("asked for 1 completion, the server returned %d", len(resp.Choices))
+		}
+		out = append(out, Completion{Text: resp.Choices[0].Text, FinishReason: resp.Choices[0].Finish()})
 	}
 	return out, nil
 }

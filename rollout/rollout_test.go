@@ -353,3 +353,27 @@ func TestCancelKeepsPrefixAndResumes(t *testing.T) {
 		t.Errorf("resumed output:\n%s", strings.Join(got, "\n"))
 	}
 }
+
+// TestServerIgnoringN: a server that returns one choice whatever n is asked
+// (llama.cpp) is asked again until there are n.
+func TestServerIgnoringN(t *testing.T) {
+	var mu sync.Mutex
+	calls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		calls++
+		k := calls
+		mu.Unlock()
+		text := fmt.Sprintf("<think>\nr%d\n</think>\n\nanswer %d", k, k)
+		json.NewEncoder(w).Encode(endpoint.CompletionResponse{Choices: []endpoint.CompletionChoice{{Text: text, FinishReason: endpoint.Ptr("stop")}}})
+	}))
+	defer srv.Close()
+	g := &Endpoint{Client: &endpoint.Client{BaseURL: srv.URL, Model: "m"}, Sampling: Sampling{Temperature: 1, TopP: 1, MaxTokens: 16}}
+	comps, err := g.Generate(context.Background(), Request{Prompt: "p", N: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(comps) != 3 || calls != 3 || comps[2].Text != "<think>\nr3\n</think>\n\nanswer 3" {
+		t.Fatalf("%d calls, completions %+v", calls, comps)
+	}
+}
