@@ -48,7 +48,7 @@ type Config struct {
 	// Extra holds the objective's settings, recorded in run.json.
 	Extra map[string]any
 	// Plot writes RUN_DIR/curves.png at the end (nil: none).
-	Plot func(runDirs []string, out string) error
+	Plot func(runDirs []string, out string) error `json:"-"`
 }
 
 // Defaults fills unset fields with OpenRLHF's defaults (train_sft.py /
