@@ -28,6 +28,7 @@ func runTrainSimRL(ctx context.Context, args []string) error {
 	fs.IntVar(&o.GRPO.RolloutBatch, "rollout-batch", d.RolloutBatch, "prompt groups per iteration")
 	fs.IntVar(&o.GRPO.TrainBatch, "train-batch", 0, "sequences per optimizer step (0: the whole rollout, one step per iteration)")
 	fs.IntVar(&o.GRPO.MicroBatch, "micro-batch", d.MicroBatch, "sequences per forward/backward pass")
+	fs.IntVar(&o.GRPO.MicroTokens, "micro-tokens", 0, "most padded tokens per micro-batch (0: 2^26/vocab, ~256 MiB of logits)")
 	fs.IntVar(&o.GRPO.GenBatch, "gen-batch", d.GenBatch, "sequences generated together")
 	fs.IntVar(&o.GRPO.MaxNewTokens, "max-new-tokens", d.MaxNewTokens, "completion token limit")
 	fs.IntVar(&o.MaxPromptLen, "max-prompt-len", 1024, "longer prompts are rejected")

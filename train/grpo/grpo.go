@@ -27,8 +27,8 @@ type Config struct {
 	// iteration's, one step per rollout).
 	TrainBatch int `json:"train_batch"`
 	MicroBatch int `json:"micro_batch"` // most sequences per forward/backward (0: 8)
-	// MicroTokens caps a micro-batch's padded tokens (0: 16384); a sequence
-	// longer than that goes alone.
+	// MicroTokens caps a micro-batch's padded tokens (0: 2^26 / vocab, about
+	// 256 MiB of float32 logits); a sequence longer than that goes alone.
 	MicroTokens int     `json:"micro_tokens"`
 	Episodes    int     `json:"episodes"` // passes over the prompts
 	Advantage   string  `json:"advantage"`
@@ -49,7 +49,7 @@ type Config struct {
 func Defaults() Config {
 	return Config{
 		Sampling:     Sampling{N: 8, MaxNewTokens: 512, Temperature: 1, TopP: 1, GenBatch: 64},
-		RolloutBatch: 128, MicroBatch: 8, MicroTokens: 16384, Episodes: 3, Advantage: "group_norm",
+		RolloutBatch: 128, MicroBatch: 8, Episodes: 3, Advantage: "group_norm",
 		Clip: 0.2, KLCoef: 1e-3, Filter: DefaultFilter, MaxRounds: 8, OldLogpTol: 1e-3,
 	}
 }

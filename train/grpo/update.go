@@ -174,7 +174,9 @@ func (t *Trainer) update(ctx context.Context, groups []Group, m *Metrics) error 
 		rows = 8
 	}
 	if tokens <= 0 {
-		tokens = 16384
+		// The [rows, T, vocab] logits dominate memory: about 256 MiB of them
+		// (a few copies live in the backward pass).
+		tokens = max(64, (1<<26)/t.Policy.Config.VocabSize)
 	}
 	exps, err := experiences(groups, cfg.N, cfg.Advantage)
 	if err != nil {
