@@ -10,7 +10,7 @@ BENCHTIME ?= 2s
 # Tests of the patched packages of third_party/compute (their own module).
 COMPUTE_PKGS ?= ./internal/gobackend/... ./internal/vecmath/... ./gobackend/...
 
-.PHONY: all build test test-compute test-simd bench bench-peers lint fuzz clean
+.PHONY: all build test test-compute test-simd test-gguf bench bench-peers lint fuzz clean
 
 all: lint test build
 
@@ -30,6 +30,14 @@ test-simd:
 bench:
 	GOEXPERIMENT=$(SIMD) $(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) $(PKGS)
 	cd third_party/compute && GOEXPERIMENT=$(SIMD) $(GO) test -run '^$$' -bench 'SGEMM|Transpose|ExpShiftSum' -benchtime $(BENCHTIME) ./internal/gobackend/dot/matmul/ ./internal/gobackend/ops/ ./internal/vecmath/
+
+# `star export gguf` checked by llama.cpp: node-llama-cpp (pinned; prebuilt CPU
+# binaries from npm, installed fresh into a git-ignored folder) runs the exported files.
+NODE_LLAMA_CPP ?= 3.21.1
+test-gguf:
+	cd export/gguf/testdata && npm install --no-save --no-package-lock --omit=optional --ignore-scripts --no-audit --no-fund \
+		"node-llama-cpp@$(NODE_LLAMA_CPP)" "@node-llama-cpp/$$(node -p 'process.platform+"-"+process.arch')@$(NODE_LLAMA_CPP)"
+	STAR_GGUF_LLAMA_CPP=1 $(GO) test -count=1 -run TestLlamaCpp -v ./export/gguf
 
 # Peer comparisons in the same run (need node / python3-torch; skip politely when absent).
 bench-peers:
