@@ -293,7 +293,14 @@ func (g *gen) draw(test bool, cs string) *Example {
 		t := g.pickTool(nil)
 		clause, _ := g.clause(ex, test, t)
 		ex.Query = g.frame(ex, test, clause)
-		ex.Tools = g.withDistractors(nil, g.cfg.Distractors, func(u *Tool) bool { return u.Domain != t.Domain })
+		// Half the time a tool of the same domain is listed: related, but
+		// not the one asked for (get_air_quality for a weather request).
+		var near []*Tool
+		if g.r.IntN(2) == 0 {
+			near = g.withDistractors([]*Tool{t}, 1, nil)
+			near = slices.DeleteFunc(near, func(u *Tool) bool { return u == t || u.Domain != t.Domain })
+		}
+		ex.Tools = g.withDistractors(near, g.cfg.Distractors-len(near), func(u *Tool) bool { return u.Domain != t.Domain })
 		ex.Reply = fmt.Sprintf("Sorry, none of the available tools can %s.", t.Purpose)
 		ex.Reasoning = fmt.Sprintf("The user wants to %s, but no available tool can do that.", t.Purpose)
 	}
@@ -595,10 +602,10 @@ func (g *gen) poolItem(pool string) string {
 func checkCatalog() error {
 	names := map[string]bool{}
 	for _, t := range Catalog {
-		if names[t.Name] {
-			return fmt.Errorf("world: tool %s listed twice", t.Name)
+		if names[t.Name] || names[t.Purpose] {
+			return fmt.Errorf("world: tool %s: name or purpose used twice", t.Name)
 		}
-		names[t.Name] = true
+		names[t.Name], names[t.Purpose] = true, true
 		if len(t.Say) == 0 || len(t.TestSay) == 0 {
 			return fmt.Errorf("world: %s needs training and test clauses", t.Name)
 		}

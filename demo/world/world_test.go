@@ -167,6 +167,12 @@ func TestRecords(t *testing.T) {
 		if !ok {
 			t.Fatalf("%s: %d tools, %d calls (%d names), content %q: not a %s case", ex.ID, len(r.Tools), len(last.ToolCalls), len(names), last.Text(), ex.Case)
 		}
+		// An irrelevance request never asks for a listed tool.
+		for _, tool := range ex.Tools {
+			if ex.Case == Irrelevance && strings.HasSuffix(ex.Reply, " "+tool.Purpose+".") {
+				t.Fatalf("%s: %q, but %s is listed", ex.ID, ex.Reply, tool.Name)
+			}
+		}
 		// Every argument is a declared parameter of the right JSON type.
 		tools := r.ToolNames()
 		for _, c := range last.ToolCalls {
