@@ -56,3 +56,8 @@ func NewRandom(cfg *Config, seed uint64) (*Model, error) {
 }
 
 func hasSuffix(s, suf string) bool { return len(s) >= len(suf) && s[len(s)-len(suf):] == suf }
+
+// UseTokenizer makes Save copy the tokenizer and chat-template files of dir
+// (a Hugging Face directory) next to the weights, as Load does for the
+// directory a model came from.
+func (m *Model) UseTokenizer(dir string) { m.srcDir = dir }

@@ -52,9 +52,10 @@ func (s *shapeFlags) config() (*model.Config, error) {
 }
 
 func runModelInit(ctx context.Context, args []string) error {
-	fs := newFlags("model init", "--vocab N --hidden N --layers N --heads N --kv-heads N --head-dim N --intermediate N [--tie] [--seed S] [--dtype f32|bf16] -o DIR")
+	fs := newFlags("model init", "--vocab N --hidden N --layers N --heads N --kv-heads N --head-dim N --intermediate N [--tie] [--seed S] [--dtype f32|bf16] [--tokenizer DIR] -o DIR")
 	sf := addShapeFlags(fs, 0, 0, 0, 0, 0, 0, 0)
 	seed := fs.Uint64("seed", 0, "random seed")
+	tokDir := fs.String("tokenizer", "", "copy this directory's tokenizer and chat template into the model and take BOS/EOS ids from it")
 	dtype := fs.String("dtype", "f32", "storage dtype: f32 or bf16")
 	out := fs.String("o", "", "output directory")
 	pos, err := parseFlags(fs, args)
@@ -75,14 +76,54 @@ func runModelInit(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if *tokDir != "" {
+		if err := useTokenizerIDs(cfg, *tokDir); err != nil {
+			return err
+		}
+	}
 	m, err := model.NewRandom(cfg, *seed)
 	if err != nil {
 		return err
+	}
+	if *tokDir != "" {
+		m.UseTokenizer(*tokDir)
 	}
 	if err := m.Save(*out, model.SaveOptions{DType: dt}); err != nil {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "wrote %s: %d parameters, %s\n", *out, cfg.NumParams(), dt)
+	return nil
+}
+
+// useTokenizerIDs sets a new model's special ids from a Qwen3-style tokenizer
+// directory as Qwen3's own config does: BOS = <|endoftext|>, EOS =
+// <|im_end|> (the chat turn end) then <|endoftext|>. The vocabulary must
+// cover every tokenizer id.
+func useTokenizerIDs(cfg *model.Config, dir string) error {
+	tok, err := tokenizer.Load(dir)
+	if err != nil {
+		return err
+	}
+	if tok.VocabSize() > cfg.VocabSize {
+		return fmt.Errorf("%w: --vocab %d is smaller than the tokenizer in %s (%d ids)", errUsage, cfg.VocabSize, dir, tok.VocabSize())
+	}
+	var eos []int
+	for _, t := range []string{"<|im_end|>", "<|endoftext|>"} {
+		if id, ok := tok.TokenID(t); ok {
+			eos = append(eos, id)
+		}
+	}
+	if len(eos) == 0 {
+		return fmt.Errorf("%s: the tokenizer has neither <|im_end|> nor <|endoftext|>", dir)
+	}
+	if id, ok := tok.TokenID("<|endoftext|>"); ok {
+		cfg.BOSTokenID = &id
+	}
+	b, err := json.Marshal(eos)
+	if err != nil {
+		return err
+	}
+	cfg.EOSTokenID = b
 	return nil
 }
 

@@ -180,3 +180,37 @@ func TestBenchCommands(t *testing.T) {
 		t.Errorf("cancelled bench train: %v", err)
 	}
 }
+
+// TestModelInitTokenizer: --tokenizer copies the tokenizer files and takes
+// Qwen3's special ids from them; a vocabulary smaller than the tokenizer is
+// refused.
+func TestModelInitTokenizer(t *testing.T) {
+	tok := fixture.Path(t, "fixtures/qwen3")
+	dir := filepath.Join(t.TempDir(), "m")
+	shape := []string{"model", "init", "--hidden", "8", "--layers", "1", "--heads", "2", "--kv-heads", "1",
+		"--head-dim", "4", "--intermediate", "8", "--tie", "--tokenizer", tok, "-o", dir}
+	if _, err := runStdout(t, append(shape, "--vocab", "151936")...); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"tokenizer.json", "tokenizer_config.json"} {
+		want, _ := os.ReadFile(filepath.Join(tok, f))
+		got, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil || string(got) != string(want) {
+			t.Errorf("%s not copied from the tokenizer directory (err %v)", f, err)
+		}
+	}
+	var cfg struct {
+		BOS int   `json:"bos_token_id"`
+		EOS []int `json:"eos_token_id"`
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "generation_config.json"))
+	if err := json.Unmarshal(b, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.BOS != 151643 || !slices.Equal(cfg.EOS, []int{151645, 151643}) {
+		t.Errorf("generation_config ids = bos %d eos %v, want 151643 [151645 151643]", cfg.BOS, cfg.EOS)
+	}
+	if _, err := runStdout(t, append(shape, "--vocab", "1000")...); !errors.Is(err, errUsage) || !strings.Contains(err.Error(), "smaller than the tokenizer") {
+		t.Errorf("vocab 1000 with the Qwen3 tokenizer: err = %v", err)
+	}
+}
