@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/star-go/star/internal/fixture"
+	"github.com/star-go/star/model"
 	"github.com/star-go/star/model/safetensors"
 )
 
@@ -200,6 +201,36 @@ func TestQwenVocab(t *testing.T) {
 	}
 	if _, err := readVocab(dir, 151000, nil); err == nil || !strings.Contains(err.Error(), "outside the model's vocab_size 151000") {
 		t.Errorf("small vocab: %v", err)
+	}
+}
+
+// TestExportShards: a sharded checkpoint exports to the same bytes as the
+// single-file one.
+func TestExportShards(t *testing.T) {
+	single := copyDir(t, fixture.Path(t, "fixtures/tiny-qwen3/untied-bf16"))
+	addSmallTokenizer(t, single)
+	m, err := model.Load(single)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sharded := filepath.Join(t.TempDir(), "sharded")
+	if err := m.Save(sharded, model.SaveOptions{MaxShardBytes: 40 << 10}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(sharded, "model.safetensors.index.json")); err != nil {
+		t.Fatalf("not sharded: %v", err)
+	}
+	var outs [][]byte
+	for _, dir := range []string{single, sharded} {
+		out := filepath.Join(t.TempDir(), "m.gguf")
+		if _, err := Export(context.Background(), dir, out, Options{Name: "x", Type: "bf16"}); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := os.ReadFile(out)
+		outs = append(outs, b)
+	}
+	if !bytes.Equal(outs[0], outs[1]) {
+		t.Error("the sharded checkpoint exports differently")
 	}
 }
 

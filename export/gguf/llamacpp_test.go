@@ -165,8 +165,16 @@ func TestLlamaCpp(t *testing.T) {
 			Greedy [][]int `json:"greedy"`
 		} `json:"models"`
 		Tokenize struct {
-			IDs  [][]int  `json:"ids"`
-			Text []string `json:"text"`
+			IDs     [][]int  `json:"ids"`
+			Text    []string `json:"text"`
+			Special struct {
+				EOS        *int  `json:"eos"`
+				EOT        *int  `json:"eot"`
+				NL         *int  `json:"nl"`
+				PrependBOS bool  `json:"prepend_bos"`
+				EOG        []int `json:"eog"`
+				Control    []int `json:"control"`
+			} `json:"special"`
 		} `json:"tokenize"`
 	}
 	if err := json.Unmarshal(out, &res); err != nil {
@@ -230,6 +238,16 @@ func TestLlamaCpp(t *testing.T) {
 	}
 
 	t.Run("tokenizer", func(t *testing.T) {
+		// llama.cpp's reading of the special-token metadata: <|im_end|> ends
+		// turns and generation, no BOS is prepended, and of the added tokens
+		// only the special ones are control tokens (<tool_call>, <think> stay
+		// text, so servers can parse them out of the output).
+		sp := res.Tokenize.Special
+		intIs := func(p *int, v int) bool { return p != nil && *p == v }
+		if !intIs(sp.EOS, 151645) || !intIs(sp.EOT, 151645) || !intIs(sp.NL, 198) || sp.PrependBOS ||
+			!slices.Equal(sp.EOG, []int{151643, 151645}) || !slices.Equal(sp.Control, []int{151643, 151644, 151645}) {
+			t.Errorf("llama.cpp special tokens: %+v", sp)
+		}
 		if len(res.Tokenize.IDs) != len(fixtures) {
 			t.Fatalf("%d tokenizations, want %d", len(res.Tokenize.IDs), len(fixtures))
 		}

@@ -4,7 +4,7 @@
 // SPEC: {"models": [{"path", "prompts": [[ids]], "new_tokens": N, "logprobs_out": FILE}],
 //        "tokenize": {"model": GGUF, "texts": [string]}}
 // RESULT: {"models": [{"path", "n_vocab", "greedy": [[ids]]}],
-//          "tokenize": {"ids": [[ids]], "text": [string]}}
+//          "tokenize": {"ids": [[ids]], "text": [string], "special": {...}}}
 // For every prompt and position, logprobs_out receives llama.cpp's
 // log-softmax over the whole vocabulary as little-endian float32 rows.
 // Node-llama-cpp exposes no raw logits, but with greedy sampling its
@@ -62,5 +62,10 @@ function tokenize(model, texts) {
     // true: special and added tokens written in the text are matched, as in the fixture.
     const ids = texts.map((t) => Array.from(model.tokenize(t, true)));
     const text = ids.map((x) => model.detokenize(x, true));
-    return {ids, text};
+    // What llama.cpp made of the special-token metadata.
+    const t = model.tokens;
+    const special = {bos: t.bos, eos: t.eos, eot: t.eot, nl: t.nl, prepend_bos: t.shouldPrependBosToken};
+    special.eog = [151643, 151645, 151667, 9707].filter((id) => model.isEogToken(id));
+    special.control = [151643, 151644, 151645, 151657, 151667, 9707].filter((id) => model.isSpecialToken(id));
+    return {ids, text, special};
 }
