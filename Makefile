@@ -10,7 +10,7 @@ BENCHTIME ?= 2s
 # Tests of the patched packages of third_party/compute (their own module).
 COMPUTE_PKGS ?= ./internal/gobackend/... ./internal/vecmath/... ./gobackend/...
 
-.PHONY: all build test test-compute test-simd test-gguf bench bench-peers lint fuzz clean
+.PHONY: all build test test-compute test-simd test-gguf test-openai bench bench-peers lint fuzz clean
 
 all: lint test build
 
@@ -38,6 +38,13 @@ test-gguf:
 	cd export/gguf/testdata && npm install --no-save --no-package-lock --omit=optional --ignore-scripts --no-audit --no-fund \
 		"node-llama-cpp@$(NODE_LLAMA_CPP)" "@node-llama-cpp/$$(node -p 'process.platform+"-"+process.arch')@$(NODE_LLAMA_CPP)"
 	STAR_GGUF_LLAMA_CPP=1 $(GO) test -count=1 -run TestLlamaCpp -v ./export/gguf
+
+# `star serve` driven by the official `openai` npm client (pinned, installed
+# fresh into a git-ignored folder): serve/testdata/openai/client.mjs.
+OPENAI_NPM ?= 6.49.0
+test-openai:
+	cd serve/testdata/openai && npm install --no-save --no-package-lock --ignore-scripts --no-audit --no-fund "openai@$(OPENAI_NPM)"
+	STAR_OPENAI_CLIENT=1 $(GO) test -count=1 -run TestOpenAIClient -v ./serve
 
 # Peer comparisons in the same run (need node / python3-torch; skip politely when absent).
 bench-peers:
