@@ -64,3 +64,31 @@ func TestEvalBFCLCommands(t *testing.T) {
 		t.Errorf("missing answers: %v", err)
 	}
 }
+
+func TestEvalACEBenchCommands(t *testing.T) {
+	ctx := context.Background()
+	data := filepath.Join("..", "..", "eval", "acebench", "testdata", "data")
+	dir := t.TempDir()
+	prompts := filepath.Join(dir, "prompts.jsonl")
+	if err := runACEPrompts(ctx, []string{"--data", data, "-o", prompts}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(readLines(t, prompts)); n != 48 {
+		t.Errorf("%d prompts, want 48 (12 normal categories × 4)", n)
+	}
+	if err := runACEPrompts(ctx, []string{"--data", data, "--categories", "agent_multi_step", "-o", prompts}); err == nil || !strings.Contains(err.Error(), "not supported") {
+		t.Errorf("agent category: %v", err)
+	}
+	resp := writeFile(t, dir, "resp.jsonl", `{"id": "normal_atom_bool_1", "result": "[SolarNanoMaterialInsights(region_focus='Europe')]", "k": 1}`+"\n"+
+		`{"id": "normal_atom_bool_1", "result": "[SolarNanoMaterialInsights(region_focus='Europe'"}`+"\n"+
+		`{"id": "special_irrelevant_0", "result": 5}`+"\n")
+	out := filepath.Join(dir, "score")
+	if err := runACEScore(ctx, []string{"--data", data, "--responses", resp, "-o", out}); err != nil {
+		t.Fatal(err)
+	}
+	v := readLines(t, filepath.Join(out, "verdicts.jsonl"))
+	if len(v) != 3 || !strings.Contains(v[0], `"valid": true`) || !strings.Contains(v[0], `"k": 1`) ||
+		!strings.Contains(v[1], `"wrong_output_format"`) || !strings.Contains(v[2], `"valid": false`) {
+		t.Errorf("verdicts: %q", v)
+	}
+}

@@ -2,6 +2,7 @@ package acebench
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"strings"
 
@@ -64,6 +65,8 @@ func pyTypeName(v any) string {
 		return "tuple"
 	case Bytes:
 		return "bytes"
+	case Complex:
+		return "complex"
 	case *pyjson.Object:
 		return "dict"
 	}
@@ -100,23 +103,25 @@ func pyRepr(v any) string {
 	case Bytes:
 		q := pyjson.QuoteString(string(x))
 		return "b" + q
+	case Complex:
+		if real(x) == 0 && !math.Signbit(real(x)) {
+			return string(pyjson.AppendFloat(nil, imag(x))) + "j"
+		}
+		return "(" + string(pyjson.AppendFloat(nil, real(x))) + fmt.Sprintf("%+g", imag(x)) + "j)"
 	}
 	return pyjson.Repr(v)
 }
 
 func keyRepr(k string) string {
-	if k == noneKey {
-		return "None"
+	if strings.HasPrefix(k, "\x00") {
+		return k[1:]
 	}
 	return pyjson.QuoteString(k)
 }
 
-// keyStr is str() of an argument name.
+// keyStr is str() of an argument name or dict key.
 func keyStr(k string) string {
-	if k == noneKey {
-		return "None"
-	}
-	return k
+	return strings.TrimPrefix(k, "\x00")
 }
 
 // pyStr is str().
@@ -151,10 +156,18 @@ func pyEqual(a, b any) bool {
 	case Bytes:
 		y, ok := b.(Bytes)
 		return ok && x == y
+	case Complex:
+		if y, ok := b.(Complex); ok {
+			return x == y
+		}
+		f, ok := pyjson.Float(b)
+		return ok && imag(x) == 0 && real(x) == f
 	}
 	switch b.(type) {
 	case Tuple, []any, *pyjson.Object, Bytes:
 		return false
+	case Complex:
+		return pyEqual(b, a)
 	}
 	return pyjson.Equal(a, b)
 }

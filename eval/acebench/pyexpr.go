@@ -20,11 +20,26 @@ import (
 // lists, tuples, dicts, nested calls, unary minus and constant arithmetic.
 // Anything the resolver rejects is an error here too.
 
+// Complex is a Python complex constant (1j).
+type Complex complex128
+
+// fString marks an f-string token (an ast.JoinedStr, which the resolver rejects).
+type fString struct{}
+
 // Tuple is a Python tuple (a list in JSON).
 type Tuple []any
 
 // Bytes is a Python bytes value (b'...').
 type Bytes string
+
+// dictKey is the Object key for a Python dict key: a string is itself,
+// anything else its repr behind a NUL (so it never equals a string key).
+func dictKey(k any) string {
+	if s, ok := k.(string); ok {
+		return s
+	}
+	return "\x00" + pyRepr(k)
+}
 
 // noneKey stands for the None key that f(**d) leaves in the resolver's
 // argument dict.
@@ -173,11 +188,11 @@ func resolve(n *node) (any, error) {
 			if err != nil {
 				return nil, err
 			}
-			ks, isStr := kv.(string)
-			if !isStr {
-				return nil, fmt.Errorf("dict key %s: only string keys are supported", pyRepr(kv))
+			switch kv.(type) {
+			case []any, *pyjson.Object:
+				return nil, fmt.Errorf("unhashable type: '%s'", pyTypeName(kv))
 			}
-			o.Set(ks, vv)
+			o.Set(dictKey(kv), vv)
 		}
 		return o, nil
 	case "binop":
@@ -201,7 +216,16 @@ func resolve(n *node) (any, error) {
 	case "subscript":
 		return unparse(n.fn) + "[" + unparse(n.elts[0]) + "]", nil
 	}
+	if msg, ok := n.value.(string); ok && n.kind == "other" {
+		return nil, fmt.Errorf("%s", msg)
+	}
 	return nil, fmt.Errorf("Unsupported AST type: <class 'ast.%s'>", astName(n))
+}
+
+// unsupported is a node the resolver rejects when (and only when) it has
+// to resolve it: positional arguments are never looked at.
+func unsupported(astType string) *node {
+	return &node{kind: "other", value: "Unsupported AST type: <class 'ast." + astType + "'>"}
 }
 
 func negate(v any) (any, error) {
@@ -223,6 +247,8 @@ func negate(v any) (any, error) {
 		}
 		return r, nil
 	case float64:
+		return -x, nil
+	case Complex:
 		return -x, nil
 	}
 	return nil, fmt.Errorf("bad operand type for unary -: '%s'", pyTypeName(v))
@@ -652,7 +678,7 @@ func scanString(s string) (any, int, error) {
 		return Bytes(b.String()), i, nil
 	}
 	if strings.Contains(prefix, "f") {
-		return nil, 0, fmt.Errorf("Unsupported AST type: <class 'ast.JoinedStr'>")
+		return fString{}, i, nil
 	}
 	return b.String(), i, nil
 }
@@ -753,10 +779,14 @@ func scanNumber(s string) (any, int, error) {
 			}
 		}
 	}
-	if i < len(s) && (s[i] == 'j' || s[i] == 'J') {
-		return nil, 0, fmt.Errorf("Unsupported value: complex literal")
-	}
 	text := s[:i]
+	if i < len(s) && (s[i] == 'j' || s[i] == 'J') {
+		f, err := strconv.ParseFloat(strings.ReplaceAll(text, "_", ""), 64)
+		if err != nil {
+			return nil, 0, &SyntaxError{"invalid imaginary literal"}
+		}
+		return Complex(complex(0, f)), i + 1, nil
+	}
 	if strings.Contains(text, "__") || strings.HasSuffix(text, "_") || strings.Contains(text, "_.") || strings.Contains(text, "._") {
 		return nil, 0, &SyntaxError{"invalid decimal literal"}
 	}
@@ -826,7 +856,7 @@ func (p *parser) ternary() (*node, error) {
 		if _, err := p.ternary(); err != nil {
 			return nil, err
 		}
-		return &node{kind: "other", src: "Lambda"}, errLambda
+		return &node{kind: "other", value: errLambda.Error(), src: "lambda"}, nil
 	}
 	n, err := p.orTest()
 	if err != nil {
@@ -843,7 +873,7 @@ func (p *parser) ternary() (*node, error) {
 		if _, err := p.ternary(); err != nil {
 			return nil, err
 		}
-		n = &node{kind: "other", src: "IfExp"}
+		n = unsupported("IfExp")
 	}
 	if n.src == "" {
 		n.src = strings.TrimSpace(p.src[start:p.peek().pos])
@@ -867,7 +897,7 @@ func (p *parser) orTest() (*node, error) {
 			if _, err := p.notTest(); err != nil {
 				return nil, err
 			}
-			n = &node{kind: "other", src: "BoolOp"}
+			n = unsupported("BoolOp")
 			continue
 		}
 		return n, nil
@@ -908,7 +938,7 @@ func (p *parser) comparison() (*node, error) {
 		if _, err := p.binary(0); err != nil {
 			return nil, err
 		}
-		n = &node{kind: "other", src: "Compare"}
+		n = unsupported("Compare")
 	}
 }
 
@@ -1065,11 +1095,23 @@ func (p *parser) atom() (*node, error) {
 	case tNumber:
 		return &node{kind: "const", value: t.val}, nil
 	case tString:
-		// Adjacent literals concatenate (bytes with bytes only).
+		// Adjacent literals concatenate (bytes with bytes only); any
+		// f-string part makes the whole an ast.JoinedStr.
 		v := t.val
 		for p.peek().kind == tString {
 			n := p.next().val
+			if _, isF := n.(fString); isF {
+				if _, isB := v.(Bytes); isB {
+					return nil, &SyntaxError{"cannot mix bytes and nonbytes literals"}
+				}
+				v = n
+				continue
+			}
 			switch x := v.(type) {
+			case fString:
+				if _, isB := n.(Bytes); isB {
+					return nil, &SyntaxError{"cannot mix bytes and nonbytes literals"}
+				}
 			case string:
 				s, ok := n.(string)
 				if !ok {
@@ -1083,6 +1125,9 @@ func (p *parser) atom() (*node, error) {
 				}
 				v = x + s
 			}
+		}
+		if _, isF := v.(fString); isF {
+			return unsupported("JoinedStr"), nil
 		}
 		return &node{kind: "const", value: v}, nil
 	case tName:
@@ -1112,16 +1157,22 @@ func (p *parser) atom() (*node, error) {
 				return nil, err
 			}
 			if p.peek().kind == tName && p.peek().text == "for" {
-				return nil, p.skipComprehension(")")
+				if err := p.skipComprehension(")"); err != nil {
+					return nil, err
+				}
+				return unsupported("GeneratorExp"), nil
 			}
 			if err := p.expect(")"); err != nil {
 				return nil, err
 			}
 			return n, nil
 		case "[":
-			elts, err := p.sequence("]")
+			elts, comp, err := p.sequence("]")
 			if err != nil {
 				return nil, err
+			}
+			if comp {
+				return unsupported("ListComp"), nil
 			}
 			return &node{kind: "list", elts: elts}, nil
 		case "{":
@@ -1131,8 +1182,8 @@ func (p *parser) atom() (*node, error) {
 	return nil, &SyntaxError{fmt.Sprintf("unexpected %q at byte %d", t.text, t.pos)}
 }
 
-var errComprehension = fmt.Errorf("Unsupported AST type: comprehension")
-
+// skipComprehension consumes "for ... in ..." up to and including the
+// closing bracket; the comprehension itself is never resolvable.
 func (p *parser) skipComprehension(closer string) error {
 	depth := 0
 	for p.peek().kind != tEOF {
@@ -1143,7 +1194,10 @@ func (p *parser) skipComprehension(closer string) error {
 				depth++
 			case ")", "]", "}":
 				if depth == 0 {
-					return errComprehension
+					if t.text != closer {
+						return &SyntaxError{"mismatched bracket"}
+					}
+					return nil
 				}
 				depth--
 			}
@@ -1152,28 +1206,29 @@ func (p *parser) skipComprehension(closer string) error {
 	return &SyntaxError{"unexpected EOF"}
 }
 
-func (p *parser) sequence(closer string) ([]*node, error) {
-	var elts []*node
+// sequence reads list elements up to closer; comp reports a comprehension.
+func (p *parser) sequence(closer string) (elts []*node, comp bool, err error) {
 	for !p.accept(closer) {
-		if p.accept("*") {
-			return nil, fmt.Errorf("Unsupported AST type: <class 'ast.Starred'>")
-		}
+		starred := p.accept("*")
 		e, err := p.ternary()
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
-		if p.peek().kind == tName && p.peek().text == "for" {
-			return nil, p.skipComprehension(closer)
+		if starred {
+			e = unsupported("Starred")
+		}
+		if !starred && len(elts) == 0 && p.peek().kind == tName && p.peek().text == "for" {
+			return nil, true, p.skipComprehension(closer)
 		}
 		elts = append(elts, e)
 		if !p.accept(",") {
 			if err := p.expect(closer); err != nil {
-				return nil, err
+				return nil, false, err
 			}
 			break
 		}
 	}
-	return elts, nil
+	return elts, false, nil
 }
 
 func (p *parser) dictOrSet() (*node, error) {
@@ -1198,7 +1253,10 @@ func (p *parser) dictOrSet() (*node, error) {
 			if first && !(p.peek().kind == tOp && p.peek().text == ":") {
 				// A set display.
 				if p.peek().kind == tName && p.peek().text == "for" {
-					return nil, p.skipComprehension("}")
+					if err := p.skipComprehension("}"); err != nil {
+						return nil, err
+					}
+					return unsupported("SetComp"), nil
 				}
 				elts, err := p.setRest(k)
 				if err != nil {
@@ -1214,7 +1272,10 @@ func (p *parser) dictOrSet() (*node, error) {
 				return nil, err
 			}
 			if first && p.peek().kind == tName && p.peek().text == "for" {
-				return nil, p.skipComprehension("}")
+				if err := p.skipComprehension("}"); err != nil {
+					return nil, err
+				}
+				return unsupported("DictComp"), nil
 			}
 			n.keys = append(n.keys, k)
 			n.elts = append(n.elts, v)

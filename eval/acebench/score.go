@@ -2,7 +2,7 @@ package acebench
 
 import (
 	"fmt"
-	"math"
+	"strconv"
 	"path/filepath"
 	"strings"
 	"unicode"
@@ -250,15 +250,11 @@ type Summary struct {
 	Columns  []Column
 }
 
-// round3 is Python's round(x, 3) (round half to even on the binary value).
+// round3 is Python's round(x, 3): the exact binary value rounded to 3
+// decimals (ties to even), which strconv's 'f' formatting also does.
 func round3(x float64) float64 {
-	r := math.RoundToEven(x * 1000)
-	// x*1000 can land just off a .5 tie that Python sees exactly; correct
-	// using the exact decimal comparison Python makes.
-	if math.Abs(x*1000-math.Trunc(x*1000)) != 0.5 {
-		r = math.Round(x * 1000)
-	}
-	return r / 1000
+	r, _ := strconv.ParseFloat(strconv.FormatFloat(x, 'f', 3, 64), 64)
+	return r
 }
 
 // Summarize computes the accuracies as eval_main does: single-turn and
