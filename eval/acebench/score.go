@@ -2,8 +2,8 @@ package acebench
 
 import (
 	"fmt"
-	"strconv"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"unicode"
 
