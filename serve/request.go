@@ -41,6 +41,8 @@ type sampling struct {
 	IncludeUsage bool
 	// TokenIDs: vLLM's return_tokens_as_token_ids ("token_id:<id>" tokens).
 	TokenIDs bool
+	// IgnoreEOS: vLLM's ignore_eos (generate max_tokens, benchmarks).
+	IgnoreEOS bool
 }
 
 type chatRequest struct {
@@ -240,6 +242,9 @@ func parseSampling(f fields, lim limits, maxTokensKeys ...string) (sampling, err
 		}
 	}
 	if s.TokenIDs, err = f.boolean("return_tokens_as_token_ids"); err != nil {
+		return s, err
+	}
+	if s.IgnoreEOS, err = f.boolean("ignore_eos"); err != nil {
 		return s, err
 	}
 	return s, nil

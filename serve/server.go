@@ -84,9 +84,6 @@ func OpenModel(m *model.Model, dir string, cfg Config) (*Server, error) {
 
 // New serves m with its tokenizer and chat template.
 func New(m *model.Model, tok *tokenizer.Tokenizer, tmpl *chat.Template, cfg Config) (*Server, error) {
-	if tok.VocabSize() > m.Config.VocabSize {
-		return nil, fmt.Errorf("serve: the tokenizer has %d ids, the model's vocabulary %d", tok.VocabSize(), m.Config.VocabSize)
-	}
 	if cfg.Name == "" {
 		cfg.Name = "model"
 	}
@@ -316,6 +313,11 @@ func (s *Server) generate(ctx context.Context, prompt []int, sp sampling, topLog
 		return nil, badRequest("messages", "context_length_exceeded",
 			"the prompt has %d tokens; this model's context is %d tokens including the completion", len(prompt), s.cfg.MaxModelLen)
 	}
+	for _, id := range prompt { // a tokenizer may know more ids than the model
+		if id >= s.m.Config.VocabSize {
+			return nil, badRequest("messages", "invalid_value", "the prompt has token %d, outside the model's vocabulary of %d", id, s.m.Config.VocabSize)
+		}
+	}
 	maxNew := s.cfg.MaxModelLen - len(prompt)
 	if sp.MaxTokens > 0 {
 		maxNew = min(maxNew, sp.MaxTokens)
@@ -324,6 +326,9 @@ func (s *Server) generate(ctx context.Context, prompt []int, sp sampling, topLog
 		TopLogprobs: topLogprobs}
 	if sp.TopP < 1 {
 		opt.TopP = sp.TopP
+	}
+	if sp.IgnoreEOS {
+		opt.EOS = []int{}
 	}
 	if len(sp.Stop) > 0 {
 		opt.StopStrings, opt.Decode = sp.Stop, s.tok.DecodeSkipSpecial

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/star-go/star/chat"
+	"github.com/star-go/star/model"
+	"github.com/star-go/star/serve"
+	"github.com/star-go/star/tokenizer"
+)
+
+func init() {
+	register(command{name: "bench serve", summary: "load-test star serve on loopback (1/8/32 clients) against the engine's fixed-batch decode", run: runBenchServe})
+}
+
+func runBenchServe(ctx context.Context, args []string) error {
+	fs := newFlags("bench serve", "(--model DIR | shape flags --tokenizer DIR) [--clients 1,8,32] [--prompt-len 128] [--new-tokens 128] [--rounds 2]")
+	sf := addShapeFlags(fs, 8192, 256, 4, 8, 2, 32, 768)
+	dir := fs.String("model", "", "benchmark this checkpoint instead of a random model")
+	tokDir := fs.String("tokenizer", "", "tokenizer and chat template for a random model")
+	clientsFlag := fs.String("clients", "1,8,32", "concurrency levels")
+	promptLen := fs.Int("prompt-len", 128, "prompt tokens per request")
+	newTokens := fs.Int("new-tokens", 128, "completion tokens per request (ignore_eos)")
+	rounds := fs.Int("rounds", 2, "requests per client at each level (after one warm-up round)")
+	backend := fs.String("backend", "", "compute backend: go (default) or xla:cuda, ...")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	var levels []int
+	for _, f := range strings.Split(*clientsFlag, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return fmt.Errorf("%w: --clients %q: want a list of positive integers", errUsage, *clientsFlag)
+		}
+		levels = append(levels, n)
+	}
+	if *promptLen < 1 || *newTokens < 1 || *rounds < 1 {
+		return fmt.Errorf("%w: --prompt-len, --new-tokens and --rounds must be positive", errUsage)
+	}
+	var m *model.Model
+	var err error
+	src := *dir
+	if *dir != "" {
+		m, err = loadModel(*dir, *backend)
+	} else {
+		if *tokDir == "" {
+			return fmt.Errorf("%w: a random model needs --tokenizer DIR (e.g. ../shared/fixtures/qwen3)", errUsage)
+		}
+		src = *tokDir
+		var cfg *model.Config
+		if cfg, err = sf.config(); err == nil {
+			if m, err = model.NewRandom(cfg, 1); err == nil {
+				err = useBackend(m, *backend)
+			}
+		}
+	}
+	if err != nil {
+		return err
+	}
+	tok, err := tokenizer.Load(src)
+	if err != nil {
+		return err
+	}
+	tmpl, err := chat.Load(src)
+	if err != nil {
+		return err
+	}
+	maxC := 0
+	for _, c := range levels {
+		maxC = max(maxC, c)
+	}
+	s, err := serve.New(m, tok, tmpl, serve.Config{Name: "bench", MaxBatch: maxC, MaxQueue: 4 * maxC})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	sctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(sctx, ln) }()
+	defer func() { stop(); <-done }()
+
+	fmt.Printf("model: %d parameters (vocab %d, hidden %d, %d layers), prompts %d tokens, completions %d tokens\n",
+		m.Config.NumParams(), m.Config.VocabSize, m.Config.HiddenSize, m.Config.NumHiddenLayers, *promptLen, *newTokens)
+	fmt.Printf("%-8s %10s %12s %10s %10s | %s\n", "clients", "req/s", "out tok/s", "p50", "p99", "Generate fixed batch B=clients: tok/s")
+	var serveRate, genRate = map[int]float64{}, map[int]float64{}
+	for _, c := range levels {
+		opt := serve.LoadOptions{URL: "http://" + ln.Addr().String(), Model: "bench", Clients: c, Requests: c,
+			PromptTokens: *promptLen, MaxTokens: *newTokens, Vocab: m.Config.VocabSize, Seed: uint64(c)}
+		if _, err := serve.Load(ctx, opt); err != nil { // warm-up: compiles this batch size's graphs
+			return err
+		}
+		opt.Requests, opt.Seed = c**rounds, uint64(c)+1000
+		r, err := serve.Load(ctx, opt)
+		if err != nil {
+			return err
+		}
+		gen, err := fixedBatchRate(ctx, m, c, *promptLen, *newTokens)
+		if err != nil {
+			return err
+		}
+		serveRate[c], genRate[c] = r.TokensPerSecond(), gen
+		fmt.Printf("%-8d %10.2f %12.1f %10s %10s | %.1f\n", c, r.RequestsPerSecond(), r.TokensPerSecond(),
+			r.P50.Round(time.Millisecond), r.P99.Round(time.Millisecond), gen)
+	}
+	base := levels[0]
+	for _, c := range levels[1:] {
+		fmt.Printf("speed-up %d vs %d clients: serve %.2fx, fixed-batch decode %.2fx\n", c, base, serveRate[c]/serveRate[base], genRate[c]/genRate[base])
+	}
+	return nil
+}
+
+// fixedBatchRate is Generate's output tokens/s on a batch of b random prompts
+// (one warm-up run first).
+func fixedBatchRate(ctx context.Context, m *model.Model, b, promptLen, newTokens int) (float64, error) {
+	prompts := randomSeqs(rand.New(rand.NewPCG(uint64(b), 5)), b, promptLen, m.Config.VocabSize)
+	opt := model.GenerateOptions{MaxNewTokens: newTokens, EOS: []int{}}
+	if _, err := m.Generate(ctx, prompts, opt); err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	if _, err := m.Generate(ctx, prompts, opt); err != nil {
+		return 0, err
+	}
+	return float64(b*newTokens) / time.Since(start).Seconds(), nil
+}
