@@ -1,0 +1,224 @@
+package demo
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"image/color"
+	"math"
+	"os"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+
+	"github.com/star-go/star/demo/world"
+)
+
+// Score is one arm's BFCL result on the test split.
+type Score struct {
+	Arm     string
+	Correct map[string]int // per case
+	Total   map[string]int
+}
+
+// Accuracy is the share of correct items over every case (count-weighted).
+func (s Score) Accuracy() float64 {
+	c, t := 0, 0
+	for _, k := range world.Cases {
+		c += s.Correct[k]
+		t += s.Total[k]
+	}
+	if t == 0 {
+		return 0
+	}
+	return float64(c) / float64(t)
+}
+
+// CaseAccuracy is the accuracy of one case (NaN when it has no items).
+func (s Score) CaseAccuracy(k string) float64 {
+	if s.Total[k] == 0 {
+		return math.NaN()
+	}
+	return float64(s.Correct[k]) / float64(s.Total[k])
+}
+
+// ReadScore reads DIR/eval/ARM/summary.json, as `star eval bfcl` writes it.
+func ReadScore(c Config, arm string) (Score, error) {
+	path := c.Path("eval", arm, "summary.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Score{}, err
+	}
+	var v struct {
+		Categories map[string]struct {
+			Total   int `json:"total_count"`
+			Correct int `json:"correct_count"`
+		} `json:"categories"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return Score{}, fmt.Errorf("%s: %w", path, err)
+	}
+	s := Score{Arm: arm, Correct: map[string]int{}, Total: map[string]int{}}
+	for _, k := range world.Cases {
+		s.Correct[k], s.Total[k] = v.Categories[k].Correct, v.Categories[k].Total
+	}
+	return s, nil
+}
+
+// RewardTrend is the mean Sim-RL reward over the first and the last third of
+// the run's iterations.
+type RewardTrend struct {
+	Iterations  int
+	First, Last float64
+}
+
+// ReadRewardTrend reads the Sim-RL run's metrics.jsonl.
+func ReadRewardTrend(c Config) (RewardTrend, error) {
+	path := c.Path("runs", StudentCKDSimRL, "metrics.jsonl")
+	f, err := os.Open(path)
+	if err != nil {
+		return RewardTrend{}, err
+	}
+	defer f.Close()
+	var rs []float64
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for sc.Scan() {
+		var m map[string]any
+		if json.Unmarshal(sc.Bytes(), &m) != nil {
+			continue
+		}
+		if r, ok := m["reward_mean"].(float64); ok {
+			rs = append(rs, r)
+		}
+	}
+	if len(rs) == 0 {
+		return RewardTrend{}, fmt.Errorf("%s: no reward_mean lines", path)
+	}
+	third := max(1, len(rs)/3)
+	return RewardTrend{Iterations: len(rs), First: mean(rs[:third]), Last: mean(rs[len(rs)-third:])}, nil
+}
+
+func mean(xs []float64) float64 {
+	s := 0.0
+	for _, x := range xs {
+		s += x
+	}
+	return s / float64(len(xs))
+}
+
+// Report is what the demo measured.
+type Report struct {
+	Scores  []Score
+	Reward  RewardTrend
+	Timings map[string]float64
+}
+
+// ReadReport gathers the scores, the reward trend and the timings.
+func ReadReport(c Config) (*Report, error) {
+	r := &Report{Timings: readTimings(c)}
+	for _, arm := range Arms {
+		s, err := ReadScore(c, arm)
+		if err != nil {
+			return nil, err
+		}
+		r.Scores = append(r.Scores, s)
+	}
+	var err error
+	r.Reward, err = ReadRewardTrend(c)
+	return r, err
+}
+
+// Table is the results as a Markdown table: overall and per case.
+func (r *Report) Table() string {
+	var b strings.Builder
+	b.WriteString("| model | overall |")
+	for _, k := range world.Cases {
+		b.WriteString(" " + k + " |")
+	}
+	b.WriteString("\n|---|---|")
+	for range world.Cases {
+		b.WriteString("---|")
+	}
+	b.WriteString("\n")
+	for _, s := range r.Scores {
+		fmt.Fprintf(&b, "| %s | **%.1f%%** |", s.Arm, 100*s.Accuracy())
+		for _, k := range world.Cases {
+			fmt.Fprintf(&b, " %.1f%% (%d/%d) |", 100*s.CaseAccuracy(k), s.Correct[k], s.Total[k])
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// WriteReport writes DIR/report.md and DIR/accuracy.png.
+func WriteReport(c Config, r *Report, stages []Stage) error {
+	z := SizesFor(c.Quick)
+	var b strings.Builder
+	size := "full"
+	if c.Quick {
+		size = "quick"
+	}
+	fmt.Fprintf(&b, "# STAR demo (%s, seed %d)\n\n", size, c.Seed)
+	b.WriteString("BFCL checker (`star eval bfcl`) on the held-out test split of the synthetic world, greedy decoding.\n\n")
+	b.WriteString(r.Table())
+	fmt.Fprintf(&b, "\nSim-RL mean reward: %.3f over the first third of its %d iterations, %.3f over the last third.\n\n",
+		r.Reward.First, r.Reward.Iterations, r.Reward.Last)
+	b.WriteString("![accuracy](accuracy.png)\n\n![training curves](curves.png)\n\n## Settings\n\n")
+	fmt.Fprintf(&b, "- vocabulary %d; teacher hidden %d × %d layers; student hidden %d × %d layers\n",
+		z.Vocab, z.Teacher[0], z.Teacher[1], z.Student[0], z.Student[1])
+	fmt.Fprintf(&b, "- teacher SFT %d epochs at lr %s; %d CKD prompts × %d rollouts; student %d epochs at lr %s, top-k %d\n",
+		z.TeacherEpochs, z.TeacherLR, z.CKDPrompts, z.RolloutN, z.StudentEpochs, z.StudentLR, z.TopK)
+	fmt.Fprintf(&b, "- Sim-RL: %d prompts × %d samples per iteration, %d episode(s), lr %s, ≤ %d new tokens\n\n",
+		z.RLBatch, z.RLSamples, z.RLEpisodes, z.RLLR, z.MaxNewTokens)
+	b.WriteString("## Stages (each is a star command; rerun `star demo` to resume)\n\n| stage | seconds | command |\n|---|---|---|\n")
+	total := 0.0
+	for _, s := range stages {
+		cmd := "(Go: " + s.What + ")"
+		if s.Args != nil {
+			cmd = "`star " + strings.Join(s.Args, " ") + "`"
+		}
+		fmt.Fprintf(&b, "| %s | %.1f | %s |\n", s.Name, r.Timings[s.Name], cmd)
+		total += r.Timings[s.Name]
+	}
+	fmt.Fprintf(&b, "| total | %.1f | |\n", total)
+	if err := writeFile(c.Path("report.md"), []byte(b.String())); err != nil {
+		return err
+	}
+	return plotAccuracy(r, c.Path("accuracy.png"))
+}
+
+// plotAccuracy draws grouped bars: one group per case plus overall, one bar
+// per arm.
+func plotAccuracy(r *Report, out string) error {
+	p := plot.New()
+	p.Title.Text = "BFCL checker accuracy on the held-out test split"
+	p.Y.Label.Text = "accuracy (%)"
+	p.Y.Min, p.Y.Max = 0, 100
+	groups := append([]string{"overall"}, world.Cases...)
+	w := vg.Points(9)
+	palette := []color.RGBA{{0x44, 0x44, 0x44, 255}, {0xaa, 0xaa, 0xaa, 255}, {0x1f, 0x77, 0xb4, 255}, {0xff, 0x7f, 0x0e, 255}, {0x2c, 0xa0, 0x2c, 255}}
+	for i, s := range r.Scores {
+		vals := make(plotter.Values, len(groups))
+		vals[0] = 100 * s.Accuracy()
+		for j, k := range world.Cases {
+			if v := s.CaseAccuracy(k); !math.IsNaN(v) {
+				vals[j+1] = 100 * v
+			}
+		}
+		bars, err := plotter.NewBarChart(vals, w)
+		if err != nil {
+			return err
+		}
+		bars.Color = palette[i%len(palette)]
+		bars.LineStyle.Width = 0
+		bars.Offset = w * vg.Length(float64(i)-float64(len(r.Scores)-1)/2)
+		p.Add(bars)
+		p.Legend.Add(s.Arm, bars)
+	}
+	p.Legend.Top = true
+	p.NominalX(groups...)
+	return p.Save(8*vg.Inch, 4*vg.Inch, out)
+}

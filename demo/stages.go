@@ -1,0 +1,185 @@
+package demo
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+)
+
+// Sizes are the knobs of one demo size (full or --quick). The student is
+// much smaller than the teacher and every student arm starts from the same
+// initialisation (StudentInit).
+type Sizes struct {
+	Vocab int
+	// Teacher and Student shapes: hidden, layers, heads, kv heads, head dim, MLP.
+	Teacher, Student [6]int
+	TeacherEpochs    int
+	TeacherLR        string
+	CKDPrompts       int // train records the teacher rolls out on
+	RolloutN         int
+	StudentEpochs    int
+	StudentLR        string
+	TopK             int
+	Batch            int // sequences per optimizer step (SFT, CKD)
+	RLBatch          int // prompt groups per Sim-RL iteration
+	RLSamples        int
+	RLEpisodes       int
+	RLLR             string
+	RLPrompts        int // RL records used (0: all)
+	MaxNewTokens     int
+}
+
+// SizesFor returns the full or the quick sizes.
+func SizesFor(quick bool) Sizes {
+	if quick {
+		return Sizes{Vocab: 1024,
+			Teacher: [6]int{128, 2, 4, 2, 32, 384}, Student: [6]int{64, 1, 2, 1, 32, 192},
+			TeacherEpochs: 4, TeacherLR: "3e-3", CKDPrompts: 64, RolloutN: 2,
+			StudentEpochs: 3, StudentLR: "3e-3", TopK: 20, Batch: 16,
+			RLBatch: 8, RLSamples: 4, RLEpisodes: 1, RLLR: "1e-4", RLPrompts: 32, MaxNewTokens: 96}
+	}
+	return Sizes{Vocab: 2048,
+		Teacher: [6]int{256, 4, 4, 2, 64, 768}, Student: [6]int{96, 2, 4, 2, 24, 256},
+		TeacherEpochs: 3, TeacherLR: "2e-3", CKDPrompts: 400, RolloutN: 4,
+		StudentEpochs: 3, StudentLR: "3e-3", TopK: 20, Batch: 32,
+		RLBatch: 16, RLSamples: 8, RLEpisodes: 1, RLLR: "2e-5", RLPrompts: 0, MaxNewTokens: 128}
+}
+
+func shapeArgs(vocab int, s [6]int) []string {
+	a := []string{"--vocab", strconv.Itoa(vocab)}
+	for i, name := range []string{"--hidden", "--layers", "--heads", "--kv-heads", "--head-dim", "--intermediate"} {
+		a = append(a, name, strconv.Itoa(s[i]))
+	}
+	return append(a, "--tie")
+}
+
+// Stages is the curriculum for c. exec runs the star commands of the Go
+// stages that are made of several commands.
+func Stages(c Config, exec Exec) []Stage {
+	z := SizesFor(c.Quick)
+	seed := strconv.FormatUint(c.Seed, 10)
+	p := c.Path
+	worldArgs := []string{"demo", "world", "-o", p("world"), "--seed", seed, "--bfcl-tools"}
+	if c.Quick {
+		worldArgs = append(worldArgs, "--quick")
+	}
+	trainArgs := func(kind, init, data, run, epochs, lr string, extra ...string) []string {
+		a := []string{"train", kind, "--model", init, "--data", data, "-o", p("runs", run),
+			"--epochs", epochs, "--batch-size", strconv.Itoa(z.Batch), "--lr", lr, "--warmup-ratio", "0.05",
+			"--max-len", "1024", "--save-every", "20", "--seed", seed}
+		return append(a, extra...)
+	}
+	resume := func(run string) (string, []string) { return p("runs", run), []string{"--resume"} }
+
+	var stages []Stage
+	add := func(s Stage) { stages = append(stages, s) }
+
+	add(Stage{Name: "world", What: "a synthetic tool-calling world: train / rl / test splits, BFCL form for the test split",
+		Args: worldArgs, Done: p("world", "world.json")})
+	add(Stage{Name: "tokenizer", What: "a byte-level BPE tokenizer with Qwen3's special tokens, learned from the train split",
+		Args: []string{"tokenizer", "train", p("world", "corpus.jsonl"), "-o", p("tokenizer"), "--vocab-size", strconv.Itoa(z.Vocab)},
+		Done: p("tokenizer", "tokenizer_config.json")})
+	add(Stage{Name: "init", What: "random teacher and student (one initialisation shared by every student arm)",
+		Go: func(ctx context.Context) error {
+			for _, m := range []struct {
+				name  string
+				shape [6]int
+				seed  uint64
+			}{{"teacher", z.Teacher, c.Seed}, {"student", z.Student, c.Seed + 1}} {
+				a := append([]string{"model", "init"}, shapeArgs(z.Vocab, m.shape)...)
+				a = append(a, "--seed", strconv.FormatUint(m.seed, 10), "--tokenizer", p("tokenizer"), "-o", p("init", m.name))
+				if err := exec(ctx, a); err != nil {
+					return err
+				}
+			}
+			return nil
+		}, Done: p("init", "student", "tokenizer_config.json")})
+	add(Stage{Name: "trainsets", What: "train and RL splits as {inputs, targets} (the train split with its reasoning)",
+		Go: func(ctx context.Context) error {
+			if err := exec(ctx, []string{"data", "trainset", p("world", "train.jsonl"), "-o", p("data", "train.jsonl"),
+				"--model", p("init", "teacher"), "--reasoning"}); err != nil {
+				return err
+			}
+			if err := headLines(p("world", "train.jsonl"), p("data", "ckd_prompts.jsonl"), z.CKDPrompts); err != nil {
+				return err
+			}
+			if err := headLines(p("world", "rl.jsonl"), p("data", "rl_messages.jsonl"), z.RLPrompts); err != nil {
+				return err
+			}
+			return exec(ctx, []string{"data", "trainset", p("data", "rl_messages.jsonl"), "-o", p("data", "rl.jsonl"),
+				"--model", p("init", "student")})
+		}, Done: p("data", "rl.jsonl")})
+	from, more := resume("teacher")
+	add(Stage{Name: "teacher", What: "the teacher: SFT of the larger model on the train split",
+		Args: trainArgs("sft", p("init", "teacher"), p("data", "train.jsonl"), "teacher", strconv.Itoa(z.TeacherEpochs), z.TeacherLR),
+		Done: p("runs", "teacher", "final", "config.json"), ResumeFrom: from, Resume: more})
+	add(Stage{Name: "rollout", What: "teacher rollouts on the CKD prompts (STAR-SPEC §5: n samples, validated, deduplicated)",
+		Go: func(ctx context.Context) error {
+			out := p("data", "rollouts.jsonl")
+			a := []string{"rollout", p("data", "ckd_prompts.jsonl"), "-o", out + ".part", "--teacher", c.ModelDir(Teacher),
+				"-n", strconv.Itoa(z.RolloutN), "--temperature", "1.0", "--max-tokens", strconv.Itoa(z.MaxNewTokens * 2),
+				"--seed", seed, "--rejects", p("data", "rollouts.rejects.jsonl")}
+			if exists(out + ".part") {
+				a = append(a, "--resume")
+			}
+			if err := exec(ctx, a); err != nil {
+				return err
+			}
+			return os.Rename(out+".part", out)
+		}, Done: p("data", "rollouts.jsonl")})
+	add(Stage{Name: "kd-data", What: "rollouts as a train set with the teacher's reasoning, and the teacher's top-k on it",
+		Go: func(ctx context.Context) error {
+			if err := exec(ctx, []string{"data", "trainset", p("data", "rollouts.jsonl"), "-o", p("data", "kd.jsonl"),
+				"--model", p("init", "student"), "--reasoning"}); err != nil {
+				return err
+			}
+			return exec(ctx, []string{"teacher", "topk", "--teacher", c.ModelDir(Teacher), "--data", p("data", "kd.jsonl"),
+				"-o", p("data", "kd.topk"), "-k", strconv.Itoa(z.TopK)})
+		}, Done: p("data", "kd.topk")})
+	studentEpochs := strconv.Itoa(z.StudentEpochs)
+	from, more = resume(StudentSFT)
+	add(Stage{Name: StudentSFT, What: "arm (a): the student by SFT on the teacher's rollouts (the usual distillation baseline)",
+		Args: trainArgs("sft", p("init", "student"), p("data", "kd.jsonl"), StudentSFT, studentEpochs, z.StudentLR),
+		Done: p("runs", StudentSFT, "final", "config.json"), ResumeFrom: from, Resume: more})
+	from, more = resume(StudentCKD)
+	add(Stage{Name: StudentCKD, What: "arm (b): the student by CKD on the same rollouts (teacher top-k, forward KL + tail penalty)",
+		Args: trainArgs("ckd", p("init", "student"), p("data", "kd.jsonl"), StudentCKD, studentEpochs, z.StudentLR,
+			"--teacher-topk", p("data", "kd.topk"), "--topk", strconv.Itoa(z.TopK)),
+		Done: p("runs", StudentCKD, "final", "config.json"), ResumeFrom: from, Resume: more})
+	from, more = resume(StudentCKDSimRL)
+	add(Stage{Name: StudentCKDSimRL, What: "arm (c): arm (b) polished by Sim-RL (GRPO with the similarity reward) on the RL split",
+		Args: []string{"train", "simrl", "--model", c.ModelDir(StudentCKD), "--data", p("data", "rl.jsonl"), "-o", p("runs", StudentCKDSimRL),
+			"--n-samples", strconv.Itoa(z.RLSamples), "--rollout-batch", strconv.Itoa(z.RLBatch), "--episodes", strconv.Itoa(z.RLEpisodes),
+			"--max-new-tokens", strconv.Itoa(z.MaxNewTokens), "--lr", z.RLLR, "--save-every", "2", "--seed", seed},
+		Done: p("runs", StudentCKDSimRL, "final", "config.json"), ResumeFrom: from, Resume: more})
+	for _, arm := range Arms {
+		add(Stage{Name: "eval " + arm, What: "BFCL checker on the held-out test split: " + arm,
+			Args: []string{"eval", "bfcl", "run", "--data", p("world", "bfcl"), "--model", c.ModelDir(arm), "-o", p("eval", arm), "--resume"},
+			Done: p("eval", arm, "summary.json")})
+	}
+	add(Stage{Name: "curves", What: "every training curve in one picture",
+		Args: []string{"plot", p("runs", "teacher"), p("runs", StudentSFT), p("runs", StudentCKD), p("runs", StudentCKDSimRL), "-o", p("curves.png")},
+		Done: p("curves.png")})
+	return stages
+}
+
+// headLines copies the first n lines of in to out (all when n ≤ 0).
+func headLines(in, out string, n int) error {
+	f, err := os.Open(in)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var b []byte
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	for i := 0; sc.Scan() && (n <= 0 || i < n); i++ {
+		b = append(append(b, sc.Bytes()...), '\n')
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("%s: %w", in, err)
+	}
+	return writeFile(out, b)
+}
