@@ -260,6 +260,11 @@ func TestExportErrors(t *testing.T) {
 		{name: "bad type", opt: Options{Type: "q4_0"}, want: `type "q4_0"`},
 		{name: "no output dir", out: func(t *testing.T) string { return filepath.Join(t.TempDir(), "nope", "m.gguf") }, want: "cannot write"},
 		{name: "output is a dir", out: func(t *testing.T) string { return t.TempDir() }, want: "is a directory"},
+		{name: "parent is a file", out: func(t *testing.T) string {
+			f := filepath.Join(t.TempDir(), "file")
+			os.WriteFile(f, nil, 0o644)
+			return filepath.Join(f, "m.gguf")
+		}, want: "not a directory"},
 		{name: "read-only dir", out: func(t *testing.T) string {
 			d := t.TempDir()
 			os.Chmod(d, 0o555)
