@@ -49,7 +49,8 @@ type SimRLOptions struct {
 type SimRLSummary struct {
 	Iterations, Steps int
 	Prompts, Rejected int
-	FirstReward       float64 // mean reward of this invocation's first iteration
+	Filtered          map[string]int // dropped groups by reason, this invocation
+	FirstReward       float64        // mean reward of this invocation's first iteration
 	LastReward        float64
 	Final             string // final model directory ("" when stopped early)
 	Seconds           float64
@@ -105,7 +106,7 @@ func SimRL(ctx context.Context, o SimRLOptions, log io.Writer) (*SimRLSummary, e
 	if err != nil {
 		return nil, err
 	}
-	sum := &SimRLSummary{Prompts: len(prompts), Rejected: rejects.Total()}
+	sum := &SimRLSummary{Prompts: len(prompts), Rejected: rejects.Total(), Filtered: map[string]int{}}
 	if len(prompts) == 0 {
 		return nil, fmt.Errorf("%s: no usable prompts (%s)", o.Data, rejects.Summary())
 	}
@@ -211,6 +212,9 @@ func SimRL(ctx context.Context, o SimRLOptions, log io.Writer) (*SimRLSummary, e
 			sum.FirstReward = m.RewardMean
 		}
 		sum.Iterations++
+		for k, v := range m.Filtered {
+			sum.Filtered[k] += v
+		}
 		sum.LastReward, sum.Steps = m.RewardMean, t.Opt.Step
 		bar.Set(int64(t.State.Episode*len(prompts)+t.State.Cursor), int64(t.State.Iteration))
 		if m.Incomplete != "" {
@@ -240,8 +244,8 @@ func SimRL(ctx context.Context, o SimRLOptions, log io.Writer) (*SimRLSummary, e
 			fmt.Fprintf(log, "warning: %s: %v\n", CurvesFile, err)
 		}
 	}
-	fmt.Fprintf(log, "simrl: %d iterations (%d per episode planned), %d steps, reward %.3f → %.3f, %s in %.0fs\n",
-		sum.Iterations, perEpoch, sum.Steps, sum.FirstReward, sum.LastReward, final, sum.Seconds)
+	fmt.Fprintf(log, "simrl: %d iterations (%d per episode planned), %d steps, reward %.3f → %.3f, groups filtered %v, %s in %.0fs\n",
+		sum.Iterations, perEpoch, sum.Steps, sum.FirstReward, sum.LastReward, sum.Filtered, final, sum.Seconds)
 	return sum, nil
 }
 
