@@ -8,6 +8,7 @@ import (
 
 	"github.com/star-go/star/chat"
 	"github.com/star-go/star/internal/fixture"
+	"github.com/star-go/star/model"
 )
 
 // TestSplit parses scripted completions as the chat endpoint answers them.
@@ -119,7 +120,7 @@ func FuzzRequest(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	lim := limits{MaxN: 8, MaxLogprobs: 5, VocabSize: 1000}
+	lim := limits{MaxN: 8, MaxLogprobs: 5, VocabSize: 1000, Defaults: defaults{Temperature: 1, TopP: 1, TopK: -1}}
 	var tmpl *chat.Template
 	f.Fuzz(func(t *testing.T, body []byte) {
 		if tmpl == nil {
@@ -157,4 +158,19 @@ func FuzzRequest(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestSamplingDefaults(t *testing.T) {
+	m := &model.Model{Gen: &model.GenerationConfig{Raw: []byte(`{"temperature": 0.6, "top_p": 0.95, "top_k": 20, "eos_token_id": [1]}`)}}
+	if d := samplingDefaults(m); d != (defaults{Temperature: 0.6, TopP: 0.95, TopK: 20}) {
+		t.Errorf("from generation_config.json: %+v", d)
+	}
+	if d := samplingDefaults(&model.Model{}); d != (defaults{Temperature: 1, TopP: 1, TopK: -1}) {
+		t.Errorf("OpenAI's defaults: %+v", d)
+	}
+	lim := limits{MaxN: 1, MaxLogprobs: 1, VocabSize: 10, Defaults: samplingDefaults(m)}
+	r, err := parseCompletion([]byte(`{"model": "m", "prompt": "x", "top_k": 5}`), lim)
+	if err != nil || r.Temperature != 0.6 || r.TopP != 0.95 || r.TopK != 5 {
+		t.Errorf("request defaults: %+v %v", r, err)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"math/rand/v2"
 	"net/http"
 
 	"github.com/star-go/star/data/jsonl"
@@ -69,11 +70,21 @@ type completionRequest struct {
 	sampling
 }
 
-// limits bound what a request may ask for.
+// limits bound what a request may ask for; the defaults fill what it
+// leaves out.
 type limits struct {
 	MaxN        int
 	MaxLogprobs int
 	VocabSize   int
+	Defaults    defaults
+}
+
+// defaults are the sampling parameters a request leaves out: OpenAI's
+// (temperature 1, top_p 1, no top-k) unless the model's
+// generation_config.json sets them, as vLLM does.
+type defaults struct {
+	Temperature, TopP float64
+	TopK              int64
 }
 
 // fields reads typed members of a request object, naming the member in errors.
@@ -175,16 +186,16 @@ func parseSampling(f fields, lim limits, maxTokensKeys ...string) (sampling, err
 		return s, err
 	}
 	s.N = int(n)
-	if s.Temperature, err = f.number("temperature", 1, 0, 100); err != nil {
+	if s.Temperature, err = f.number("temperature", lim.Defaults.Temperature, 0, 100); err != nil {
 		return s, err
 	}
-	if s.TopP, err = f.number("top_p", 1, 0, 1); err != nil {
+	if s.TopP, err = f.number("top_p", lim.Defaults.TopP, 0, 1); err != nil {
 		return s, err
 	}
 	if s.TopP == 0 {
 		return s, badRequest("top_p", "invalid_value", "top_p must be in (0, 1]")
 	}
-	k, err := f.integer("top_k", -1, -1, math.MaxInt32)
+	k, err := f.integer("top_k", lim.Defaults.TopK, -1, math.MaxInt32)
 	if err != nil {
 		return s, err
 	}
@@ -192,7 +203,8 @@ func parseSampling(f fields, lim limits, maxTokensKeys ...string) (sampling, err
 		k = -1 // vLLM: 0 and -1 both disable top-k
 	}
 	s.TopK = int(max(k, 0))
-	seed, err := f.integer("seed", 0, math.MinInt64, math.MaxInt64)
+	// Without a seed every request samples differently.
+	seed, err := f.integer("seed", int64(rand.Uint64()), math.MinInt64, math.MaxInt64)
 	if err != nil {
 		return s, err
 	}

@@ -325,6 +325,19 @@ func TestCompletions(t *testing.T) {
 	if v := *c.Logprobs.TokenLogprobs[0]; math.Abs(float64(v)+math.Log(151936)) > 1e-3 {
 		t.Errorf("uniform logprob %v, want %v", v, -math.Log(151936))
 	}
+	// Without a seed, two sampled requests differ.
+	texts := map[string]bool{}
+	for range 2 {
+		_, b = ts.post(t, "/v1/completions", `{"model": "script", "prompt": "Hello", "max_tokens": 4}`)
+		r = completionResponse{}
+		if err := json.Unmarshal(b, &r); err != nil {
+			t.Fatal(err)
+		}
+		texts[r.Choices[0].Text] = true
+	}
+	if len(texts) != 2 {
+		t.Errorf("two unseeded requests sampled the same text: %v", texts)
+	}
 	// Stop strings are cut from the text; two prompts with n=2 give four choices.
 	_, b = ts.post(t, "/v1/completions", `{"model": "script", "prompt": [[198], [271]], "n": 2, "stop": ["arguments"], "temperature": 0}`)
 	if err := json.Unmarshal(b, &r); err != nil {

@@ -47,13 +47,14 @@ type Config struct {
 
 // Server serves one model.
 type Server struct {
-	cfg     Config
-	m       *model.Model
-	b       *model.Batcher
-	tok     *tokenizer.Tokenizer
-	tmpl    *chat.Template
-	metrics *metrics
-	created int64
+	cfg      Config
+	m        *model.Model
+	b        *model.Batcher
+	tok      *tokenizer.Tokenizer
+	tmpl     *chat.Template
+	metrics  *metrics
+	created  int64
+	defaults defaults
 }
 
 // Open loads the model, tokenizer and chat template of dir and starts the decoder.
@@ -114,7 +115,7 @@ func New(m *model.Model, tok *tokenizer.Tokenizer, tmpl *chat.Template, cfg Conf
 	if cfg.ShutdownGrace <= 0 {
 		cfg.ShutdownGrace = 30 * time.Second
 	}
-	s := &Server{cfg: cfg, m: m, tok: tok, tmpl: tmpl, metrics: newMetrics(), created: time.Now().Unix()}
+	s := &Server{cfg: cfg, m: m, tok: tok, tmpl: tmpl, metrics: newMetrics(), created: time.Now().Unix(), defaults: samplingDefaults(m)}
 	s.b = m.NewBatcher(model.BatcherOptions{MaxBatch: cfg.MaxBatch, MaxQueue: cfg.MaxQueue, MaxLen: cfg.MaxModelLen,
 		OnStep: s.metrics.step})
 	return s, nil
@@ -304,7 +305,34 @@ func (s *Server) checkModel(name string) error {
 }
 
 func (s *Server) limits() limits {
-	return limits{MaxN: s.cfg.MaxN, MaxLogprobs: s.cfg.MaxLogprobs, VocabSize: s.m.Config.VocabSize}
+	return limits{MaxN: s.cfg.MaxN, MaxLogprobs: s.cfg.MaxLogprobs, VocabSize: s.m.Config.VocabSize, Defaults: s.defaults}
+}
+
+// samplingDefaults reads temperature, top_p and top_k from the model's
+// generation_config.json (vLLM's --generation-config auto).
+func samplingDefaults(m *model.Model) defaults {
+	d := defaults{Temperature: 1, TopP: 1, TopK: -1}
+	if m.Gen == nil || m.Gen.Raw == nil {
+		return d
+	}
+	var g struct {
+		Temperature *float64 `json:"temperature"`
+		TopP        *float64 `json:"top_p"`
+		TopK        *int64   `json:"top_k"`
+	}
+	if json.Unmarshal(m.Gen.Raw, &g) != nil {
+		return d
+	}
+	if g.Temperature != nil && *g.Temperature >= 0 {
+		d.Temperature = *g.Temperature
+	}
+	if g.TopP != nil && *g.TopP > 0 && *g.TopP <= 1 {
+		d.TopP = *g.TopP
+	}
+	if g.TopK != nil && *g.TopK >= -1 {
+		d.TopK = *g.TopK
+	}
+	return d
 }
 
 // generate submits n sequences of prompt with the request's sampling.
