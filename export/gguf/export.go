@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"os"
 	"path/filepath"
 	"slices"
@@ -145,20 +146,23 @@ func Export(ctx context.Context, dir, out string, opt Options) (*Summary, error)
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			vals, err := p.src.ToFloat32()
+			err := gw.WriteTensorChunks(func(yield func([]byte, error) bool) {
+				for data, err := range encodeChunks(p.src, p.info.Type) {
+					if err != nil {
+						yield(nil, fmt.Errorf("tensor %q: %w", p.info.Name, err))
+						return
+					}
+					if !yield(data, nil) {
+						return
+					}
+					done += int64(len(data))
+					if opt.Progress != nil {
+						opt.Progress(done, total)
+					}
+				}
+			})
 			if err != nil {
 				return err
-			}
-			data, err := Encode(vals, p.info.Type)
-			if err != nil {
-				return fmt.Errorf("tensor %q: %w", p.info.Name, err)
-			}
-			if err := gw.WriteTensor(data); err != nil {
-				return err
-			}
-			done += int64(len(data))
-			if opt.Progress != nil {
-				opt.Progress(done, total)
 			}
 		}
 		return gw.Close()
@@ -170,6 +174,31 @@ func Export(ctx context.Context, dir, out string, opt Options) (*Summary, error)
 		sum.Bytes = st.Size()
 	}
 	return sum, nil
+}
+
+// chunkValues bounds the values converted at once, so that exporting a big
+// embedding does not hold it twice more in memory.
+const chunkValues = 1 << 20
+
+// encodeChunks converts src to type t a block of whole rows at a time.
+func encodeChunks(src *safetensors.Tensor, t TensorType) iter.Seq2[[]byte, error] {
+	return func(yield func([]byte, error) bool) {
+		n, row := src.NumElements(), src.Shape[len(src.Shape)-1]
+		es := safetensors.ElemSize(src.DType)
+		step := max(1, chunkValues/row) * row
+		for start := 0; start < n; start += step {
+			k := min(step, n-start)
+			part := safetensors.Tensor{Name: src.Name, DType: src.DType, Shape: []int{k}, Data: src.Data[start*es : (start+k)*es]}
+			vals, err := part.ToFloat32()
+			var data []byte
+			if err == nil {
+				data, err = Encode(vals, t)
+			}
+			if !yield(data, err) || err != nil {
+				return
+			}
+		}
+	}
 }
 
 // plannedTensor is one GGUF tensor and the safetensors tensor it comes from.

@@ -311,3 +311,33 @@ func TestExportErrors(t *testing.T) {
 		t.Errorf("temporary files left: %v", l)
 	}
 }
+
+// TestEncodeChunks: a tensor converted a block of rows at a time gives the
+// same bytes as converted whole.
+func TestEncodeChunks(t *testing.T) {
+	rows, cols := 3*chunkValues/96+5, 96 // several chunks, the last one short
+	vals := make([]float32, rows*cols)
+	for i := range vals {
+		vals[i] = float32(math.Sin(float64(i) * 0.37))
+	}
+	src, err := safetensors.FromFloat32("w", safetensors.BF16, []int{rows, cols}, vals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, typ := range []TensorType{F32, F16, Q8_0} {
+		var got []byte
+		chunks := 0
+		for data, err := range encodeChunks(&src, typ) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, data...)
+			chunks++
+		}
+		wide, _ := src.ToFloat32()
+		want, _ := Encode(wide, typ)
+		if chunks != 4 || !bytes.Equal(got, want) {
+			t.Errorf("%s: %d chunks, equal=%v", typ, chunks, bytes.Equal(got, want))
+		}
+	}
+}

@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"math"
 )
 
@@ -152,6 +153,7 @@ type Writer struct {
 	pos     int64 // bytes written so far
 	dataPos int64 // file offset of the data section
 	next    int
+	err     error // the first error of WriteTensorChunks: the file is then broken
 }
 
 // NewWriter writes everything before the tensor data. The alignment is
@@ -221,18 +223,42 @@ func (gw *Writer) Infos() []TensorInfo { return gw.infos }
 // WriteTensor writes the data of the next tensor; its length must be exactly
 // the tensor's Size.
 func (gw *Writer) WriteTensor(data []byte) error {
+	return gw.WriteTensorChunks(func(yield func([]byte, error) bool) { yield(data, nil) })
+}
+
+// WriteTensorChunks writes the data of the next tensor as consecutive
+// chunks (so a large tensor need not be in memory twice); together they must
+// be exactly the tensor's Size. An error from the sequence is returned.
+// After an error the Writer only returns that error.
+func (gw *Writer) WriteTensorChunks(chunks iter.Seq2[[]byte, error]) error {
+	if gw.err == nil {
+		gw.err = gw.writeTensor(chunks)
+	}
+	return gw.err
+}
+
+func (gw *Writer) writeTensor(chunks iter.Seq2[[]byte, error]) error {
 	if gw.next >= len(gw.infos) {
 		return errors.New("gguf: more tensors written than declared")
 	}
 	t := gw.infos[gw.next]
 	size, _ := t.Size()
-	if int64(len(data)) != size {
-		return fmt.Errorf("gguf: tensor %q: %d bytes of data, %s %v needs %d", t.Name, len(data), t.Type, t.Dims, size)
-	}
 	if gw.pos-gw.dataPos != int64(t.Offset) {
 		return fmt.Errorf("gguf: tensor %q: internal offset mismatch", t.Name)
 	}
-	gw.write(data)
+	var n int64
+	for data, err := range chunks {
+		if err != nil {
+			return err
+		}
+		if n += int64(len(data)); n > size {
+			break
+		}
+		gw.write(data)
+	}
+	if n != size {
+		return fmt.Errorf("gguf: tensor %q: %d bytes of data, %s %v needs %d", t.Name, n, t.Type, t.Dims, size)
+	}
 	gw.zeros(pad(gw.pos, gw.align) - gw.pos)
 	gw.next++
 	return nil
@@ -241,6 +267,9 @@ func (gw *Writer) WriteTensor(data []byte) error {
 // Close checks that every declared tensor was written and flushes. It does
 // not close the underlying writer.
 func (gw *Writer) Close() error {
+	if gw.err != nil {
+		return gw.err
+	}
 	if gw.next != len(gw.infos) {
 		return fmt.Errorf("gguf: %d of %d tensors written", gw.next, len(gw.infos))
 	}

@@ -175,10 +175,20 @@ func TestWriterErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := gw.WriteTensor(make([]byte, 15)); err == nil || !strings.Contains(err.Error(), "needs 16") {
+	if err := gw.WriteTensor(make([]byte, 17)); err == nil || !strings.Contains(err.Error(), "needs 16") {
+		t.Errorf("long data: %v", err)
+	}
+	if err := gw.Close(); err == nil || !strings.Contains(err.Error(), "needs 16") {
+		t.Errorf("Close after an error: %v", err)
+	}
+	gw, _ = NewWriter(&bytes.Buffer{}, nil, []TensorInfo{f32, {Name: "u", Dims: []uint64{2}, Type: F16}})
+	chunks := func(yield func([]byte, error) bool) { _ = yield(make([]byte, 8), nil) && yield(make([]byte, 7), nil) }
+	if err := gw.WriteTensorChunks(chunks); err == nil || !strings.Contains(err.Error(), "15 bytes of data, F32 [4] needs 16") {
 		t.Errorf("short data: %v", err)
 	}
-	if err := gw.WriteTensor(make([]byte, 16)); err != nil {
+	gw, _ = NewWriter(&bytes.Buffer{}, nil, []TensorInfo{f32, {Name: "u", Dims: []uint64{2}, Type: F16}})
+	chunks = func(yield func([]byte, error) bool) { _ = yield(make([]byte, 8), nil) && yield(make([]byte, 8), nil) }
+	if err := gw.WriteTensorChunks(chunks); err != nil {
 		t.Fatal(err)
 	}
 	if err := gw.Close(); err == nil || !strings.Contains(err.Error(), "1 of 2 tensors") {
