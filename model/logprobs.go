@@ -52,13 +52,20 @@ func maskedMean(x, mask *Node) *Node {
 // TokenLogprobs returns, for each sequence, the log-probs of its tokens 1..n-1
 // (len n-1), as a vLLM prompt_logprobs / OpenRLHF action log-prob would.
 func (m *Model) TokenLogprobs(seqs [][]int) ([][]float32, error) {
+	return m.TokenLogprobsFrom(seqs, 0)
+}
+
+// TokenLogprobsFrom is TokenLogprobs with the logits of rows 0..from-1 (a
+// prompt's) not computed: those entries are 0. Every sequence must have more
+// than from+1 tokens.
+func (m *Model) TokenLogprobsFrom(seqs [][]int, from int) ([][]float32, error) {
 	if len(seqs) == 0 {
 		return nil, nil
 	}
 	maxLen := 0
 	for _, s := range seqs {
-		if len(s) < 2 {
-			return nil, fmt.Errorf("token logprobs: sequences need at least 2 tokens")
+		if len(s) < 2 || len(s) <= from+1 || from < 0 {
+			return nil, fmt.Errorf("token logprobs: a sequence of %d tokens from row %d (need at least 2 tokens and a row to score)", len(s), from)
 		}
 		maxLen = max(maxLen, len(s))
 	}
@@ -67,11 +74,20 @@ func (m *Model) TokenLogprobs(seqs [][]int) ([][]float32, error) {
 		return nil, err
 	}
 	cos, sin := m.ropeInputs(b.pos)
-	out, err := m.run("logprobs", func(g *Graph, in []*Node) []*Node {
+	key := "logprobs"
+	if from > 0 {
+		key = fmt.Sprintf("logprobs:from=%d", from)
+	}
+	out, err := m.run(key, func(g *Graph, in []*Node) []*Node {
 		P := len(m.Names)
 		net := bind(m.Config, m.Names, in[:P])
 		h, _ := net.forward(in[P], in[P+1], in[P+2], in[P+3], nil, nil)
-		lp, _ := tokenLogprobs(net.shiftedLogits(h), in[P])
+		ids := in[P]
+		if from > 0 {
+			T := h.Shape().Dimensions[1]
+			h, ids = SliceAxis(h, 1, AxisRange(from, T)), SliceAxis(ids, 1, AxisRange(from, T))
+		}
+		lp, _ := tokenLogprobs(net.shiftedLogits(h), ids)
 		return []*Node{lp}
 	}, tensors.FromFlatDataAndDimensions(b.ids, b.B, b.T), cos, sin,
 		tensors.FromFlatDataAndDimensions(b.mask, b.B, b.T, b.T))
@@ -82,9 +98,11 @@ func (m *Model) TokenLogprobs(seqs [][]int) ([][]float32, error) {
 	if err != nil {
 		return nil, err
 	}
+	W := b.T - 1 - from // scored rows per sequence in the output
 	res := make([][]float32, b.B)
 	for i, n := range b.lens {
-		res[i] = append([]float32(nil), flat[i*(b.T-1):i*(b.T-1)+n-1]...)
+		res[i] = make([]float32, n-1)
+		copy(res[i][from:], flat[i*W:i*W+n-1-from])
 	}
 	return res, nil
 }

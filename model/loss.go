@@ -28,6 +28,23 @@ type Objective interface {
 	Sequences() [][]int
 }
 
+// SkipsLogits is an Objective whose scored rows before LogitsFrom() are
+// all masked (a prompt): the loss graph then projects only the hidden states
+// from that position on, so Loss receives logits [B,T-1-from,V] and ids
+// [B,T-from], and Inputs must return its [B,T-1] inputs without their first
+// `from` columns. Long prompts with short completions (RL) save most of the
+// LM head's time and memory.
+type SkipsLogits interface {
+	LogitsFrom() int
+}
+
+func logitsFrom(obj Objective) int {
+	if s, ok := obj.(SkipsLogits); ok {
+		return s.LogitsFrom()
+	}
+	return 0
+}
+
 // LossResult is a loss with its gradient.
 type LossResult struct {
 	Loss    float64
@@ -86,6 +103,9 @@ func (m *Model) lossGraph(obj Objective, withGrad bool) (*LossResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	if from := logitsFrom(obj); from < 0 || from >= T-1 {
+		return nil, fmt.Errorf("loss: logits from row %d of %d", from, T-1)
+	}
 	extra, err := obj.Inputs(T)
 	if err != nil {
 		return nil, err
@@ -99,6 +119,10 @@ func (m *Model) lossGraph(obj Objective, withGrad bool) (*LossResult, error) {
 		net := bind(m.Config, m.Names, params)
 		ids := in[P]
 		h, _ := net.forward(ids, in[P+1], in[P+2], in[P+3], nil, nil)
+		if from := logitsFrom(obj); from > 0 {
+			// Rows before from are masked: no logits for them.
+			h, ids = SliceAxis(h, 1, AxisRange(from, T)), SliceAxis(ids, 1, AxisRange(from, T))
+		}
 		loss, metrics := obj.Loss(net.shiftedLogits(h), ids, in[P+4:])
 		outs := append([]*Node{loss}, metrics...)
 		if withGrad {

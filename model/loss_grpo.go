@@ -24,9 +24,16 @@ type GRPO struct {
 	Advantages  []float64   // one per sequence, see Advantages
 	ClipEps     float64     // 0.2
 	KLCoef      float64     // 1e-3
+	// From > 0 promises that mask rows 0..From-1 are 0 in every sequence
+	// (the prompts are at least From+1 tokens): their logits are skipped
+	// (SkipsLogits). The result is the same.
+	From int
 }
 
-func (g *GRPO) Key() string           { return fmt.Sprintf("grpo:eps=%g:kl=%g", g.ClipEps, g.KLCoef) }
+func (g *GRPO) Key() string {
+	return fmt.Sprintf("grpo:eps=%g:kl=%g:from=%d", g.ClipEps, g.KLCoef, g.From)
+}
+func (g *GRPO) LogitsFrom() int       { return g.From }
 func (g *GRPO) Sequences() [][]int    { return g.Seqs }
 func (g *GRPO) MetricNames() []string { return []string{"policy_loss", "kl", "clip_frac"} }
 
@@ -34,15 +41,23 @@ func (g *GRPO) Inputs(T int) ([]any, error) {
 	if g.Mask == nil {
 		return nil, fmt.Errorf("grpo: needs an action mask")
 	}
-	mask, err := padMask(g.Seqs, g.Mask, T)
+	seqs, maskRows, oldRows, refRows := g.Seqs, g.Mask, g.OldLogprobs, g.RefLogprobs
+	if g.From > 0 {
+		var err error
+		if seqs, maskRows, oldRows, refRows, err = g.dropFirst(); err != nil {
+			return nil, err
+		}
+		T -= g.From
+	}
+	mask, err := padMask(seqs, maskRows, T)
 	if err != nil {
 		return nil, err
 	}
-	old, err := padRows(g.Seqs, g.OldLogprobs, T, "old log-probs")
+	old, err := padRows(seqs, oldRows, T, "old log-probs")
 	if err != nil {
 		return nil, err
 	}
-	ref, err := padRows(g.Seqs, g.RefLogprobs, T, "reference log-probs")
+	ref, err := padRows(seqs, refRows, T, "reference log-probs")
 	if err != nil {
 		return nil, err
 	}
@@ -54,6 +69,30 @@ func (g *GRPO) Inputs(T int) ([]any, error) {
 		adv[i] = float32(a)
 	}
 	return []any{mask, old, ref, tensors.FromFlatDataAndDimensions(adv, len(adv))}, nil
+}
+
+// dropFirst removes the first From tokens of every sequence and the first
+// From entries of its rows, checking that the mask there is 0.
+func (g *GRPO) dropFirst() (seqs [][]int, mask, old, ref [][]float32, err error) {
+	for b, s := range g.Seqs {
+		if len(s) <= g.From+1 || len(g.Mask) != len(g.Seqs) || len(g.Mask[b]) != len(s)-1 {
+			return nil, nil, nil, nil, fmt.Errorf("grpo: sequence %d (%d tokens, mask %d) is too short to skip %d rows", b, len(s), lenRow(g.Mask, b), g.From)
+		}
+		for t, m := range g.Mask[b][:g.From] {
+			if m != 0 {
+				return nil, nil, nil, nil, fmt.Errorf("grpo: sequence %d has mask 1 at row %d, before From %d", b, t, g.From)
+			}
+		}
+		if lenRow(g.OldLogprobs, b) != len(s)-1 || lenRow(g.RefLogprobs, b) != len(s)-1 {
+			return nil, nil, nil, nil, fmt.Errorf("grpo: sequence %d has %d old and %d reference log-probs for %d scored tokens",
+				b, lenRow(g.OldLogprobs, b), lenRow(g.RefLogprobs, b), len(s)-1)
+		}
+		seqs = append(seqs, s[g.From:])
+		mask = append(mask, g.Mask[b][g.From:])
+		old = append(old, g.OldLogprobs[b][g.From:])
+		ref = append(ref, g.RefLogprobs[b][g.From:])
+	}
+	return seqs, mask, old, ref, nil
 }
 
 func (g *GRPO) Loss(logits, ids *Node, extra []*Node) (*Node, []*Node) {

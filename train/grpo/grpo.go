@@ -27,9 +27,12 @@ type Config struct {
 	// iteration's, one step per rollout).
 	TrainBatch int `json:"train_batch"`
 	MicroBatch int `json:"micro_batch"` // most sequences per forward/backward (0: 8)
-	// MicroTokens caps a micro-batch's padded tokens (0: 2^26 / vocab, about
-	// 256 MiB of float32 logits); a sequence longer than that goes alone.
+	// MicroTokens caps a micro-batch's padded tokens (0: 4096) and
+	// MicroLogits its rows of logits (0: 2^26 / vocab, about 256 MiB of
+	// float32); a sequence over either goes alone. Logits are computed only
+	// from the micro-batch's shortest prompt on (model.SkipsLogits).
 	MicroTokens int     `json:"micro_tokens"`
+	MicroLogits int     `json:"micro_logits"`
 	Episodes    int     `json:"episodes"` // passes over the prompts
 	Advantage   string  `json:"advantage"`
 	Clip        float64 `json:"clip"`

@@ -265,3 +265,62 @@ func TestRewardLengthChecked(t *testing.T) {
 		t.Fatal("short reward list accepted")
 	}
 }
+
+// TestLongPromptSkipsLogits: micro-batches of long prompts compute logits
+// only from the shortest prompt on; loss, gradient and log-probs are those
+// of the full computation.
+func TestLongPromptSkipsLogits(t *testing.T) {
+	m := tinyPolicy(t, 3)
+	var groups []Group
+	for i := range 2 {
+		p := &Prompt{ID: fmt.Sprint(i)}
+		for j := range 150 + 20*i {
+			p.Tokens = append(p.Tokens, 3+(i*7+j)%29)
+		}
+		g := Group{Prompt: p}
+		for k := range 2 {
+			g.Samples = append(g.Samples, Sample{Tokens: []int{4 + k, 5, 2}, Logprobs: []float32{-3, -2.5, -3.5},
+				Score: Score{Reward: float64(k)}})
+		}
+		groups = append(groups, g)
+	}
+	exps, err := experiences(groups, 2, "group_norm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got [][]float32
+	if err := logprobs(context.Background(), m, exps, []int{0, 1, 2, 3}, budget{8, 1 << 20, 1 << 20}, func(i int, row []float32) {
+		got = append(got, row)
+		exps[i].ref = row
+	}); err != nil {
+		t.Fatal(err)
+	}
+	obj := objective(exps, 0.2, 1e-3)
+	if obj.From != 128 {
+		t.Fatalf("From %d, want 128", obj.From)
+	}
+	full := *obj
+	full.From = 0
+	a, err := m.LossAndGrad(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := m.LossAndGrad(&full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !relClose(a.Loss, b.Loss, 1e-5) || !relClose(a.GradNorm(), b.GradNorm(), 1e-5) || a.Loss == 0 {
+		t.Errorf("loss %v grad norm %v, without skipping %v %v", a.Loss, a.GradNorm(), b.Loss, b.GradNorm())
+	}
+	want, err := m.TokenLogprobs([][]int{exps[0].seq, exps[1].seq, exps[2].seq, exps[3].seq})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		for j, mk := range exps[i].mask {
+			if mk != 0 && math.Abs(float64(got[i][j]-want[i][j])) > 1e-5 {
+				t.Fatalf("logprob [%d][%d] %v, want %v", i, j, got[i][j], want[i][j])
+			}
+		}
+	}
+}

@@ -18,6 +18,7 @@ import (
 // layout: row t−1 scores token t).
 type experience struct {
 	seq       []int
+	prompt    int // prompt tokens: rows before prompt−1 are masked
 	mask      []float32
 	old, ref  []float32
 	advantage float64
@@ -38,7 +39,7 @@ func experiences(groups []Group, n int, estimator string) ([]experience, error) 
 				return nil, fmt.Errorf("prompt %s: %d log-probs for %d tokens", g.Prompt.ID, len(s.Logprobs), len(s.Tokens))
 			}
 			seq := append(slices.Clip(g.Prompt.Tokens), s.Tokens...)
-			e := experience{seq: seq, mask: make([]float32, len(seq)-1), old: make([]float32, len(seq)-1)}
+			e := experience{seq: seq, prompt: P, mask: make([]float32, len(seq)-1), old: make([]float32, len(seq)-1)}
 			for i, lp := range s.Logprobs {
 				e.mask[P-1+i] = 1
 				e.old[P-1+i] = lp
@@ -57,25 +58,42 @@ func experiences(groups []Group, n int, estimator string) ([]experience, error) 
 	return out, nil
 }
 
-// microBatches cuts exps (in order) into micro-batches of at most rows
-// sequences and, beyond the first, at most tokens padded tokens: logits are
-// [rows, T, vocab], so long sequences go fewer at a time. Sorting exps by
-// length first keeps the padding small.
-func microBatches(exps []experience, rows, tokens int) [][]experience {
+// budget bounds a micro-batch: at most rows sequences, rows × padded
+// length ≤ tokens (activations), and rows × logits rows ≤ logits (the
+// [rows, T−from, vocab] logits); the first sequence always goes.
+type budget struct{ rows, tokens, logits int }
+
+// skipFrom is how many leading rows of a micro-batch whose shortest prompt
+// has p tokens need no logits (rows before p−1 score prompt tokens),
+// rounded down to a multiple of 128 so that few graphs serve all batches.
+func skipFrom(p int) int { return max(0, (p-1)/128*128) }
+
+// microBatches cuts exps (in order) into micro-batches within bd. Sorting
+// exps by length first keeps the padding small.
+func microBatches(exps []experience, bd budget) [][]experience {
 	var out [][]experience
 	for lo := 0; lo < len(exps); {
-		hi, T := lo+1, padLen(len(exps[lo].seq))
-		for hi < len(exps) && hi-lo < rows {
-			t := max(T, padLen(len(exps[hi].seq)))
-			if (hi-lo+1)*t > tokens {
+		hi, T, P := lo+1, padLen(len(exps[lo].seq)), exps[lo].prompt
+		for hi < len(exps) && hi-lo < bd.rows {
+			t, p, n := max(T, padLen(len(exps[hi].seq))), min(P, exps[hi].prompt), hi-lo+1
+			if n*t > bd.tokens || n*(t-skipFrom(p)) > bd.logits {
 				break
 			}
-			hi, T = hi+1, t
+			hi, T, P = hi+1, t, p
 		}
 		out = append(out, exps[lo:hi])
 		lo = hi
 	}
 	return out
+}
+
+// from is the first row of a micro-batch that needs logits.
+func from(b []experience) int {
+	p := b[0].prompt
+	for _, e := range b {
+		p = min(p, e.prompt)
+	}
+	return skipFrom(p)
 }
 
 // byLength returns exps' indices, shortest sequence first.
@@ -110,7 +128,7 @@ func objective(b []experience, clip, klCoef float64) *model.GRPO {
 		T = max(T, len(e.seq))
 	}
 	T = padLen(T)
-	o := &model.GRPO{ClipEps: clip, KLCoef: klCoef}
+	o := &model.GRPO{ClipEps: clip, KLCoef: klCoef, From: from(b)}
 	pad := func(row []float32) []float32 { return append(slices.Clip(row), make([]float32, T-1-len(row))...) }
 	for _, e := range b {
 		o.Seqs = append(o.Seqs, append(slices.Clip(e.seq), make([]int, T-len(e.seq))...))
@@ -128,13 +146,13 @@ func objective(b []experience, clip, klCoef float64) *model.GRPO {
 
 // logprobs computes the token log-probs of exps[idx...] under m, a
 // micro-batch at a time, and hands each row to set.
-func logprobs(ctx context.Context, m *model.Model, exps []experience, idx []int, rows, tokens int, set func(i int, row []float32)) error {
+func logprobs(ctx context.Context, m *model.Model, exps []experience, idx []int, bd budget, set func(i int, row []float32)) error {
 	sub := make([]experience, len(idx))
 	for k, i := range idx {
 		sub[k] = exps[i]
 	}
 	k := 0
-	for _, mb := range microBatches(sub, rows, tokens) {
+	for _, mb := range microBatches(sub, bd) {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -142,7 +160,7 @@ func logprobs(ctx context.Context, m *model.Model, exps []experience, idx []int,
 		for _, e := range mb {
 			seqs = append(seqs, e.seq)
 		}
-		out, err := m.TokenLogprobs(seqs)
+		out, err := m.TokenLogprobsFrom(seqs, from(mb))
 		if err != nil {
 			return err
 		}
@@ -169,14 +187,16 @@ func maxDiff(a, b, mask []float32) float64 {
 // old log-probs, then AdamW steps over shuffled train batches.
 func (t *Trainer) update(ctx context.Context, groups []Group, m *Metrics) error {
 	cfg := t.Cfg
-	rows, tokens := cfg.MicroBatch, cfg.MicroTokens
-	if rows <= 0 {
-		rows = 8
+	bd := budget{rows: cfg.MicroBatch, tokens: cfg.MicroTokens, logits: cfg.MicroLogits}
+	if bd.rows <= 0 {
+		bd.rows = 8
 	}
-	if tokens <= 0 {
-		// The [rows, T, vocab] logits dominate memory: about 256 MiB of them
-		// (a few copies live in the backward pass).
-		tokens = max(64, (1<<26)/t.Policy.Config.VocabSize)
+	if bd.tokens <= 0 {
+		bd.tokens = 4096
+	}
+	if bd.logits <= 0 {
+		// About 256 MiB of float32 logits (a few copies live in the backward pass).
+		bd.logits = max(64, (1<<26)/t.Policy.Config.VocabSize)
 	}
 	exps, err := experiences(groups, cfg.N, cfg.Advantage)
 	if err != nil {
@@ -189,7 +209,7 @@ func (t *Trainer) update(ctx context.Context, groups []Group, m *Metrics) error 
 	// on the iteration's shortest sequence.
 	t0 := time.Now()
 	var worst float64
-	if err := logprobs(ctx, t.Policy, exps, sorted[:1], 1, tokens, func(i int, row []float32) {
+	if err := logprobs(ctx, t.Policy, exps, sorted[:1], budget{1, bd.tokens, bd.logits}, func(i int, row []float32) {
 		worst = maxDiff(row, exps[i].old, exps[i].mask)
 	}); err != nil {
 		return fmt.Errorf("old log-probs: %w", err)
@@ -197,7 +217,7 @@ func (t *Trainer) update(ctx context.Context, groups []Group, m *Metrics) error 
 	m.OldLogpDiff = worst
 	if worst > cfg.OldLogpTol {
 		m.OldRecomputed = true
-		if err := logprobs(ctx, t.Policy, exps, sorted, rows, tokens, func(i int, row []float32) { exps[i].old = row }); err != nil {
+		if err := logprobs(ctx, t.Policy, exps, sorted, bd, func(i int, row []float32) { exps[i].old = row }); err != nil {
 			return fmt.Errorf("old log-probs: %w", err)
 		}
 	}
@@ -208,7 +228,7 @@ func (t *Trainer) update(ctx context.Context, groups []Group, m *Metrics) error 
 			return fmt.Errorf("kl-coef %g needs a reference model", cfg.KLCoef)
 		}
 		t0 = time.Now()
-		if err := logprobs(ctx, t.Ref, exps, sorted, rows, tokens, func(i int, row []float32) { exps[i].ref = row }); err != nil {
+		if err := logprobs(ctx, t.Ref, exps, sorted, bd, func(i int, row []float32) { exps[i].ref = row }); err != nil {
 			return fmt.Errorf("reference log-probs: %w", err)
 		}
 		m.Seconds.Ref = time.Since(t0).Seconds()
@@ -227,7 +247,7 @@ func (t *Trainer) update(ctx context.Context, groups []Group, m *Metrics) error 
 		// Similar lengths together: less padding per micro-batch.
 		slices.SortStableFunc(batch, func(a, b experience) int { return len(a.seq) - len(b.seq) })
 		accumulated := 0
-		for _, mbatch := range microBatches(batch, rows, tokens) {
+		for _, mbatch := range microBatches(batch, bd) {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
