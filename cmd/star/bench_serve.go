@@ -7,6 +7,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/star-go/star/chat"
@@ -29,6 +30,7 @@ func runBenchServe(ctx context.Context, args []string) error {
 	newTokens := fs.Int("new-tokens", 128, "completion tokens per request (ignore_eos)")
 	rounds := fs.Int("rounds", 2, "requests per client at each level (after one warm-up round)")
 	backend := fs.String("backend", "", "compute backend: go (default) or xla:cuda, ...")
+	cpuProfile := fs.String("cpuprofile", "", "write a pprof CPU profile of the timed load runs to this file")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -90,8 +92,17 @@ func runBenchServe(ctx context.Context, args []string) error {
 
 	fmt.Printf("model: %d parameters (vocab %d, hidden %d, %d layers), prompts %d tokens, completions %d tokens\n",
 		m.Config.NumParams(), m.Config.VocabSize, m.Config.HiddenSize, m.Config.NumHiddenLayers, *promptLen, *newTokens)
-	fmt.Printf("%-8s %10s %12s %10s %10s | %s\n", "clients", "req/s", "out tok/s", "p50", "p99", "Generate fixed batch B=clients: tok/s")
-	var serveRate, genRate = map[int]float64{}, map[int]float64{}
+	fmt.Printf("%-8s %10s %12s %14s %10s %10s | %s\n", "clients", "req/s", "out tok/s", "tok/CPU-s", "p50", "p99", "Generate B=clients: tok/s, tok/CPU-s")
+	// Throughput per CPU-second of this process is reported next to wall
+	// time: on a shared machine it moves much less with other people's load.
+	var serveRate, genRate, serveCPU, genCPU = map[int]float64{}, map[int]float64{}, map[int]float64{}, map[int]float64{}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	for _, c := range levels {
 		opt := serve.LoadOptions{URL: "http://" + ln.Addr().String(), Model: "bench", Clients: c, Requests: c,
 			PromptTokens: *promptLen, MaxTokens: *newTokens, Vocab: m.Config.VocabSize, Seed: uint64(c)}
@@ -99,36 +110,49 @@ func runBenchServe(ctx context.Context, args []string) error {
 			return err
 		}
 		opt.Requests, opt.Seed = c**rounds, uint64(c)+1000
+		cpu0 := cpuSeconds()
 		r, err := serve.Load(ctx, opt)
 		if err != nil {
 			return err
 		}
-		gen, err := fixedBatchRate(ctx, m, c, *promptLen, *newTokens)
+		serveCPU[c] = float64(r.OutputTokens) / (cpuSeconds() - cpu0)
+		gen, cpu, err := fixedBatchRate(ctx, m, c, *promptLen, *newTokens)
 		if err != nil {
 			return err
 		}
-		serveRate[c], genRate[c] = r.TokensPerSecond(), gen
-		fmt.Printf("%-8d %10.2f %12.1f %10s %10s | %.1f\n", c, r.RequestsPerSecond(), r.TokensPerSecond(),
-			r.P50.Round(time.Millisecond), r.P99.Round(time.Millisecond), gen)
+		serveRate[c], genRate[c], genCPU[c] = r.TokensPerSecond(), gen, cpu
+		fmt.Printf("%-8d %10.2f %12.1f %14.1f %10s %10s | %.1f, %.1f\n", c, r.RequestsPerSecond(), r.TokensPerSecond(), serveCPU[c],
+			r.P50.Round(time.Millisecond), r.P99.Round(time.Millisecond), gen, cpu)
 	}
 	base := levels[0]
 	for _, c := range levels[1:] {
-		fmt.Printf("speed-up %d vs %d clients: serve %.2fx, fixed-batch decode %.2fx\n", c, base, serveRate[c]/serveRate[base], genRate[c]/genRate[base])
+		fmt.Printf("speed-up %d vs %d clients: serve %.2fx (per CPU-s %.2fx), fixed-batch decode %.2fx (per CPU-s %.2fx)\n", c, base,
+			serveRate[c]/serveRate[base], serveCPU[c]/serveCPU[base], genRate[c]/genRate[base], genCPU[c]/genCPU[base])
 	}
 	return nil
 }
 
-// fixedBatchRate is Generate's output tokens/s on a batch of b random prompts
-// (one warm-up run first).
-func fixedBatchRate(ctx context.Context, m *model.Model, b, promptLen, newTokens int) (float64, error) {
+// cpuSeconds is the user + system CPU time of this process so far.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
+
+// fixedBatchRate is Generate's output tokens per second and per CPU-second
+// on a batch of b random prompts (one warm-up run first).
+func fixedBatchRate(ctx context.Context, m *model.Model, b, promptLen, newTokens int) (wall, cpu float64, err error) {
 	prompts := randomSeqs(rand.New(rand.NewPCG(uint64(b), 5)), b, promptLen, m.Config.VocabSize)
 	opt := model.GenerateOptions{MaxNewTokens: newTokens, EOS: []int{}}
 	if _, err := m.Generate(ctx, prompts, opt); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuSeconds()
 	if _, err := m.Generate(ctx, prompts, opt); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	return float64(b*newTokens) / time.Since(start).Seconds(), nil
+	n := float64(b * newTokens)
+	return n / time.Since(start).Seconds(), n / (cpuSeconds() - cpu0), nil
 }
