@@ -199,6 +199,25 @@ func TestQwenVocab(t *testing.T) {
 	if !reflect.DeepEqual(v.special, want) {
 		t.Errorf("special tokens %v, want %v", v.special, want)
 	}
+	// Without add_bos_token in tokenizer_config.json, the post-processor decides.
+	editJSON(t, filepath.Join(dir, "tokenizer_config.json"), "add_bos_token", nil)
+	for pp, want := range map[string]bool{
+		`{"type": "ByteLevel", "add_prefix_space": false}`: false,
+		`{"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}]}`:               true,
+		`{"type": "Sequence", "processors": [{"type": "ByteLevel"}, {"type": "TemplateProcessing", "single": [{"Sequence": {"id": "A", "type_id": 0}}]}]}`: false,
+		`{"type": "Sequence", "processors": [{"type": "ByteLevel"}, {"type": "RobertaProcessing"}]}`:                                                       true,
+	} {
+		var raw any
+		json.Unmarshal([]byte(pp), &raw)
+		editJSON(t, filepath.Join(dir, "tokenizer.json"), "post_processor", raw)
+		v, err := readVocab(dir, 151936, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := v.special[len(v.special)-1]; got != (KV{"tokenizer.ggml.add_bos_token", want}) {
+			t.Errorf("post_processor %s: %v, want add_bos_token %v", pp, got, want)
+		}
+	}
 	if _, err := readVocab(dir, 151000, nil); err == nil || !strings.Contains(err.Error(), "outside the model's vocab_size 151000") {
 		t.Errorf("small vocab: %v", err)
 	}

@@ -37,9 +37,10 @@ type hfAddedToken struct {
 }
 
 type hfTokenizer struct {
-	AddedTokens  []hfAddedToken  `json:"added_tokens"`
-	PreTokenizer json.RawMessage `json:"pre_tokenizer"`
-	Model        struct {
+	AddedTokens   []hfAddedToken  `json:"added_tokens"`
+	PreTokenizer  json.RawMessage `json:"pre_tokenizer"`
+	PostProcessor json.RawMessage `json:"post_processor"`
+	Model         struct {
 		Type   string          `json:"type"`
 		Vocab  map[string]int  `json:"vocab"`
 		Merges json.RawMessage `json:"merges"`
@@ -123,7 +124,7 @@ func readVocab(dir string, nVocab int, config map[string]json.RawMessage) (*voca
 	if err != nil {
 		return nil, err
 	}
-	if v.special, err = specialTokens(tok.AddedTokens, tc, config, nVocab); err != nil {
+	if v.special, err = specialTokens(tok.AddedTokens, tc, config, nVocab, postProcessorAddsBOS(tok.PostProcessor)); err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "tokenizer_config.json"), err)
 	}
 	if v.templates, err = chatTemplates(dir, tc); err != nil {
@@ -211,8 +212,9 @@ func readJSONObject(path string) (map[string]json.RawMessage, error) {
 
 // specialTokens resolves bos/eos/... ids as llama.cpp's converter does:
 // tokenizer_config.json's <typ>_token (a string or {content}) looked up among
-// the added tokens first, then config.json's <typ>_token_id.
-func specialTokens(added []hfAddedToken, tc, config map[string]json.RawMessage, nVocab int) ([]KV, error) {
+// the added tokens first, then config.json's <typ>_token_id. add_bos_token
+// comes from tokenizer_config.json, else addsBOS (the post-processor's).
+func specialTokens(added []hfAddedToken, tc, config map[string]json.RawMessage, nVocab int, addsBOS bool) ([]KV, error) {
 	var kv []KV
 	for _, st := range specialTypes {
 		id := -1
@@ -241,16 +243,52 @@ func specialTokens(added []hfAddedToken, tc, config map[string]json.RawMessage, 
 			kv = append(kv, KV{st.key, uint32(id)})
 		}
 	}
+	// add_bos_token is always written: readers disagree on its default
+	// (Ollama's qwen3 assumes true, which would put a token Qwen3 never saw
+	// first).
 	for _, typ := range []string{"bos", "eos"} {
-		if raw, ok := tc["add_"+typ+"_token"]; ok {
-			var b bool
-			if err := json.Unmarshal(raw, &b); err != nil {
-				return nil, fmt.Errorf("add_%s_token: %w", typ, err)
+		raw, ok := tc["add_"+typ+"_token"]
+		if !ok {
+			if typ == "bos" {
+				kv = append(kv, KV{"tokenizer.ggml.add_bos_token", addsBOS})
 			}
-			kv = append(kv, KV{"tokenizer.ggml.add_" + typ + "_token", b})
+			continue
 		}
+		var b bool
+		if err := json.Unmarshal(raw, &b); err != nil {
+			return nil, fmt.Errorf("add_%s_token: %w", typ, err)
+		}
+		kv = append(kv, KV{"tokenizer.ggml.add_" + typ + "_token", b})
 	}
 	return kv, nil
+}
+
+// postProcessorAddsBOS reports whether tokenizer.json's post-processor puts
+// a special token first (a TemplateProcessing starting with one, or a
+// BERT/RoBERTa processor), which is what makes HF tokenizers add a BOS.
+// Qwen's is ByteLevel only: no BOS.
+func postProcessorAddsBOS(raw json.RawMessage) bool {
+	var pp struct {
+		Type       string            `json:"type"`
+		Processors []json.RawMessage `json:"processors"`
+		Single     []map[string]any  `json:"single"`
+	}
+	if json.Unmarshal(raw, &pp) != nil {
+		return false
+	}
+	switch pp.Type {
+	case "TemplateProcessing":
+		return len(pp.Single) > 0 && pp.Single[0]["SpecialToken"] != nil
+	case "BertProcessing", "RobertaProcessing":
+		return true
+	case "Sequence":
+		for _, p := range pp.Processors {
+			if postProcessorAddsBOS(p) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // chatTemplates returns the chat template metadata: chat_template.jinja when
