@@ -124,6 +124,7 @@ func TestBatcherJoinLeave(t *testing.T) {
 	}
 	// A sequence that is cancelled while running.
 	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	cs, err := b.Submit(cctx, []int{11, 12}, 1, GenerateOptions{MaxNewTokens: 100, EOS: []int{}})
 	if err != nil {
 		t.Fatal(err)
@@ -249,6 +250,20 @@ func TestPromptLogprobs(t *testing.T) {
 	got, err := m.PromptLogprobs(seq, 4)
 	if err != nil {
 		t.Fatal(err)
+	}
+	defer func(c int) { scoreChunk = c }(scoreChunk)
+	scoreChunk = 4 // several chunks, the last one partial
+	chunked, err := m.PromptLogprobs(seq, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(chunked) != len(got) {
+		t.Fatalf("chunked: %d entries, %d", len(chunked), len(got))
+	}
+	for i := range got {
+		if d := math.Abs(float64(chunked[i].Logprob - got[i].Logprob)); d > 1e-4 || chunked[i].Rank != got[i].Rank || chunked[i].Top[0].ID != got[i].Top[0].ID {
+			t.Errorf("position %d: chunked %+v, whole %+v", i, chunked[i], got[i])
+		}
 	}
 	lps, err := m.TokenLogprobs([][]int{seq})
 	if err != nil {
