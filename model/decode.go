@@ -342,16 +342,16 @@ func (b *Batcher) loop() {
 				j.err <- j.ctx.Err()
 				continue
 			}
-			j.err <- j.fn(b.m)
+			j.err <- safely(func() error { return j.fn(b.m) })
 		}
 		b.dropCancelled()
 		if len(admit) > 0 {
-			if err := b.join(admit); err != nil {
+			if err := safely(func() error { return b.join(admit) }); err != nil {
 				b.failAll(err, admit)
 			}
 		}
 		if b.countActive() > 0 {
-			if err := b.step(); err != nil {
+			if err := safely(b.step); err != nil {
 				b.failAll(err, nil)
 			}
 			continue
@@ -364,6 +364,17 @@ func (b *Batcher) loop() {
 			<-b.wake
 		}
 	}
+}
+
+// safely runs fn, turning a panic into an error: a bug met by one batch
+// fails its sequences, not the process.
+func safely(fn func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("decode: %v", r)
+		}
+	}()
+	return fn()
 }
 
 // countActive counts the sequences holding a row (loop goroutine only).

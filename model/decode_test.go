@@ -236,6 +236,12 @@ func TestBatcherLimits(t *testing.T) {
 	if err := b.Do(ctx, func(m *Model) error { got = m.Config.VocabSize; return nil }); err != nil || got == 0 {
 		t.Errorf("Do: %v", err)
 	}
+	if err := b.Do(ctx, func(m *Model) error { panic("bug") }); err == nil {
+		t.Errorf("a panic in Do was not an error")
+	}
+	if s, err := b.Submit(ctx, []int{1}, 1, GenerateOptions{MaxNewTokens: 2}); err != nil || len(wait(t, s[0]).Tokens) != 2 {
+		t.Errorf("the batcher does not run after a panic: %v", err)
+	}
 	b.Close()
 	if _, err := b.Submit(ctx, []int{1}, 1, GenerateOptions{}); !errors.Is(err, ErrClosed) {
 		t.Errorf("submit after close: %v", err)
