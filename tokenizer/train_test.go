@@ -3,9 +3,11 @@ package tokenizer
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"golang.org/x/text/unicode/norm"
@@ -80,6 +82,51 @@ func TestTrainRoundTrip(t *testing.T) {
 	}
 	if float64(b.Bytes)/float64(b.Tokens) < 2 {
 		t.Errorf("compression %.2f bytes/token on the training text; 744 merges should give more", float64(b.Bytes)/float64(b.Tokens))
+	}
+}
+
+// The merges are those of Hugging Face's own BpeTrainer (Rust, through the
+// npm package tokenizers 0.23.2; testdata/train_hf_merges.js) on the same
+// text, merge for merge, trained to exhaustion (min_frequency 0 there, 1
+// here: both stop when no pair is left).
+func TestTrainMatchesHF(t *testing.T) {
+	raw, err := os.ReadFile("testdata/train_hf_merges.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref struct {
+		Merges [][2]string `json:"merges"`
+	}
+	if err := json.Unmarshal(raw, &ref); err != nil {
+		t.Fatal(err)
+	}
+	// The corpus as the script builds it; HF reads it line by line, each
+	// line with its "\n".
+	var olds []string
+	for _, a := range Qwen3AddedTokens {
+		olds = append(olds, a.Content, "\n")
+	}
+	strip := strings.NewReplacer(olds...)
+	tr := NewTrainer()
+	for _, text := range trainCorpus(t) {
+		text = strip.Replace(text) + "\n"
+		for len(text) > 0 {
+			i := strings.IndexByte(text, '\n')
+			tr.Add(text[:i+1])
+			text = text[i+1:]
+		}
+	}
+	b, err := tr.Train(context.Background(), TrainOptions{VocabSize: 30000, MinFrequency: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Merges) != len(ref.Merges) {
+		t.Errorf("%d merges, HF made %d", len(b.Merges), len(ref.Merges))
+	}
+	for i := range min(len(b.Merges), len(ref.Merges)) {
+		if b.Merges[i] != ref.Merges[i] {
+			t.Fatalf("merge %d: %q, HF %q", i, b.Merges[i], ref.Merges[i])
+		}
 	}
 }
 
