@@ -63,6 +63,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzRender -fuzztime 20s ./chat/jinja
 	$(GO) test -run '^$$' -fuzz FuzzRoundTrip -fuzztime 20s -fuzzminimizetime 2s ./tokenizer
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 20s ./toolcall
+	$(GO) test -run '^$$' -fuzz FuzzScore -fuzztime 20s ./eval/bfcl
+	$(GO) test -run '^$$' -fuzz FuzzConverters -fuzztime 20s ./eval/bfcl
+	$(GO) test -run '^$$' -fuzz FuzzParseCalls -fuzztime 20s ./eval/acebench
 
 clean:
 	rm -rf bin
