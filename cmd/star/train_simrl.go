@@ -43,7 +43,7 @@ func runTrainSimRL(ctx context.Context, args []string) error {
 	filter := fs.String("filter", "0.01,0.99", "dynamic filtering bounds LOW,HIGH on the group mean score, or off")
 	fs.IntVar(&o.GRPO.MaxRounds, "max-rounds", d.MaxRounds, "generation rounds allowed to fill one rollout batch")
 	rewardFlag := fs.String("reward", "builtin", "builtin, or the URL of an OpenRLHF remote reward service (star reward serve)")
-	fs.IntVar(&o.SaveEvery, "save-every", 0, "checkpoint every N iterations (0: only at the end)")
+	fs.IntVar(&o.SaveEvery, "save-every", 10, "checkpoint every N iterations (0: only at the end)")
 	fs.BoolVar(&o.Resume, "resume", false, "continue the run in RUN_DIR from its newest checkpoint")
 	seed := fs.Uint64("seed", 42, "seed of the data order and sampling")
 	pos, err := parseFlags(fs, args)
