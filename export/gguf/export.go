@@ -69,11 +69,18 @@ func Export(ctx context.Context, dir, out string, opt Options) (*Summary, error)
 		return nil, fmt.Errorf("gguf: type %q: want f32, f16, bf16 or q8_0", opt.Type)
 	}
 	if opt.Name == "" {
-		opt.Name = filepath.Base(filepath.Clean(dir))
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return nil, err
+		}
+		opt.Name = filepath.Base(abs)
 	}
 	cfg, err := model.ReadConfig(dir)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	if cfg.MaxPositionEmbeddings <= 0 {
+		return nil, fmt.Errorf("%s: config.json: max_position_embeddings %d: the GGUF needs the context length", dir, cfg.MaxPositionEmbeddings)
 	}
 	if cfg.AttentionBias {
 		return nil, fmt.Errorf("%s: config.json: attention_bias=true: llama.cpp's qwen3 architecture has no attention biases", dir)
