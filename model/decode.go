@@ -449,18 +449,40 @@ func (b *Batcher) join(admit []*Sequence) error {
 	if err := b.layout(b.batchBucket(b.countActive()+len(admit)), bucket(need)); err != nil {
 		return err
 	}
+	// Submit groups (one prompt each), batched while their padded tokens fit.
+	var groups [][]*Sequence
 	for len(admit) > 0 {
-		g := admit[0].group
 		k := 1
-		for k < len(admit) && admit[k].group == g {
+		for k < len(admit) && admit[k].group == admit[0].group {
 			k++
 		}
-		if err := b.prefill(admit[:k]); err != nil {
-			return err
-		}
+		groups = append(groups, admit[:k])
 		admit = admit[k:]
 	}
+	for len(groups) > 0 {
+		k, maxL := 0, 0
+		for k < len(groups) {
+			L := max(maxL, len(groups[k][0].prompt))
+			if k > 0 && pow2(k+1)*bucket(L) > prefillTokens {
+				break
+			}
+			k, maxL = k+1, L
+		}
+		if err := b.prefill(groups[:k]); err != nil {
+			return err
+		}
+		groups = groups[k:]
+	}
 	return nil
+}
+
+// pow2 rounds n up to a power of two.
+func pow2(n int) int {
+	p := 1
+	for p < n {
+		p *= 2
+	}
+	return p
 }
 
 // layout re-lays the cache out as B rows of length S, keeping every running
@@ -541,36 +563,61 @@ func anys(ts []*tensors.Tensor) []any {
 	return out
 }
 
-// prefill runs a group's prompt alone, right-padded to a bucket, writes its
-// cache into one free row per sequence and samples each first token.
-func (b *Batcher) prefill(group []*Sequence) error {
-	prompt := group[0].prompt
-	L, T := len(prompt), bucket(len(prompt))
-	rowSel := make([]int32, len(b.rows))
+// prefillTokens bounds the tokens of one batched prefill (k prompts padded
+// to T): attention scores grow with k·T·S.
+const prefillTokens = 4096
+
+// prefill runs the prompts of several Submit groups as one batch, each
+// right-padded to a common bucket, writes each group's cache into one free
+// row per sequence and samples each first token.
+func (b *Batcher) prefill(groups [][]*Sequence) error {
+	maxL := 0
+	for _, g := range groups {
+		maxL = max(maxL, len(g[0].prompt))
+	}
+	T := bucket(maxL)
+	K := 1 // prompt rows, a power of two (unused rows are padding)
+	for K < len(groups) {
+		K *= 2
+	}
+	S := b.S
+	src := make([]int32, len(b.rows)) // batch row → prompt row
+	sel := make([]int32, len(b.rows)) // 1: the row takes a prompt's cache
 	free := 0
-	for _, s := range group {
-		for free < len(b.rows) && b.rows[free] != nil {
-			free++
-		}
-		if free == len(b.rows) {
-			return fmt.Errorf("decode: no free row (internal error)")
-		}
-		b.rows[free], s.row, s.n = s, free, L
-		rowSel[free] = 1
-	}
-	ids := make([]int32, T)
-	pos := make([]int, T)
-	mask := make([]float32, T*b.S)
-	for t := range T {
-		if t < L {
-			ids[t] = int32(prompt[t])
-		}
-		pos[t] = t
-		for k := t + 1; k < b.S; k++ {
-			mask[t*b.S+k] = maskOff
+	for j, g := range groups {
+		for _, s := range g {
+			for free < len(b.rows) && b.rows[free] != nil {
+				free++
+			}
+			if free == len(b.rows) {
+				return fmt.Errorf("decode: no free row (internal error)")
+			}
+			b.rows[free], s.row, s.n = s, free, len(s.prompt)
+			src[free], sel[free] = int32(j), 1
 		}
 	}
-	cos, sin := b.m.ropeInputs([][]int{pos})
+	ids := make([]int32, K*T)
+	pos := make([][]int, K)
+	mask := make([]float32, K*T*S)
+	last := make([]int32, 2*K)
+	for j := range K {
+		pos[j] = make([]int, T)
+		for t := range T {
+			pos[j][t] = t
+			for k := t + 1; k < S; k++ {
+				mask[(j*T+t)*S+k] = maskOff
+			}
+		}
+		last[2*j] = int32(j)
+		if j < len(groups) {
+			p := groups[j][0].prompt
+			for t, id := range p {
+				ids[j*T+t] = int32(id)
+			}
+			last[2*j+1] = int32(len(p) - 1)
+		}
+	}
+	cos, sin := b.m.ropeInputs(pos)
 	weights, err := b.m.decodeWeights()
 	if err != nil {
 		return err
@@ -579,10 +626,11 @@ func (b *Batcher) prefill(group []*Sequence) error {
 	if err != nil {
 		return err
 	}
-	args := []any{tensors.FromFlatDataAndDimensions(ids, 1, T), cos, sin,
-		tensors.FromFlatDataAndDimensions(mask, 1, T, b.S),
-		tensors.FromFlatDataAndDimensions([]int32{int32(L - 1)}, 1, 1),
-		tensors.FromFlatDataAndDimensions(rowSel, len(rowSel))}
+	args := []any{tensors.FromFlatDataAndDimensions(ids, K, T), cos, sin,
+		tensors.FromFlatDataAndDimensions(mask, K, T, S),
+		tensors.FromFlatDataAndDimensions(last, K, 2),
+		tensors.FromFlatDataAndDimensions(src, len(src)),
+		tensors.FromFlatDataAndDimensions(sel, len(sel))}
 	for _, c := range b.cache {
 		buf, err := DonateTensorBuffer(c, e.backend, 0)
 		if err != nil {
@@ -601,12 +649,17 @@ func (b *Batcher) prefill(group []*Sequence) error {
 	if err != nil {
 		return err
 	}
-	b.mu.Lock()
-	b.stats.Prompts += uint64(L)
-	b.mu.Unlock()
-	for _, s := range group {
-		b.sample(s, logits)
+	V := b.m.Config.VocabSize
+	n := 0
+	for j, g := range groups {
+		n += len(g[0].prompt)
+		for _, s := range g {
+			b.sample(s, logits[j*V:(j+1)*V])
+		}
 	}
+	b.mu.Lock()
+	b.stats.Prompts += uint64(n)
+	b.mu.Unlock()
 	b.setActive()
 	return nil
 }
@@ -622,37 +675,38 @@ func (b *Batcher) sample(s *Sequence, logits []float32) {
 	}
 }
 
-// joinGraph: decode-layout weights, ids [1,T], cos, sin [1,T,D], mask
-// [1,T,S], last [1,1] (the last real position), rows [B] (1 = write this
-// row), caches... → logits [1,V] of the last real token, caches with the
-// selected rows replaced by the prompt's keys and values.
+// joinGraph: decode-layout weights, ids [K,T], cos, sin [K,T,D], mask
+// [K,T,S], last [K,2] (each prompt's last real position), src [B] (the
+// prompt row each batch row takes), sel [B] (1 = the row takes it),
+// caches... → logits [K,V] of each prompt's last token, and the caches with
+// the selected rows replaced by their prompt's keys and values.
 func (m *Model) joinGraph(g *Graph, in []*Node) []*Node {
 	P := len(m.Names)
 	net := bind(m.Config, m.Names, in[:P])
 	net.inOut, net.LMHead = true, in[P]
 	in = in[P+1:]
-	ids, cos, sin, mask, last, rows := in[0], in[1], in[2], in[3], in[4], in[5]
-	caches := in[6:]
+	ids, cos, sin, mask, last, src, sel := in[0], in[1], in[2], in[3], in[4], in[5], in[6]
+	caches := in[7:]
 	c := m.Config
 	Hkv, D, H := c.NumKeyValueHeads, c.HeadDim, c.HiddenSize
-	T, S := ids.Shape().Dimensions[1], mask.Shape().Dimensions[2]
+	K, S := ids.Shape().Dimensions[0], mask.Shape().Dimensions[2]
 	// The prefill writes from slot 0, so only the cache's shape matters.
 	var fresh []kvCache
 	for range c.NumHiddenLayers {
-		fresh = append(fresh, kvCache{K: Zeros(g, shapeF32(1, Hkv, D, S)), V: Zeros(g, shapeF32(1, Hkv, S, D))})
+		fresh = append(fresh, kvCache{K: Zeros(g, shapeF32(K, Hkv, D, S)), V: Zeros(g, shapeF32(K, Hkv, S, D))})
 	}
 	h, fresh := net.forward(ids, cos, sin, mask, fresh, Const(g, int32(0)))
-	hl := Gather(Reshape(h, T, H), last) // [1,H]
-	logits := Reshape(net.logits(Reshape(hl, 1, 1, H)), 1, c.VocabSize)
-	B := rows.Shape().Dimensions[0]
-	sel := NotEqual(rows, ZerosLike(rows))
+	hl := Gather(h, last) // [K,H]
+	logits := Reshape(net.logits(Reshape(hl, K, 1, H)), K, c.VocabSize)
+	B := sel.Shape().Dimensions[0]
+	take := Reshape(NotEqual(sel, ZerosLike(sel)), B, 1, 1, 1)
+	idx := InsertAxes(src, -1)
 	outs := []*Node{logits}
 	for l, f := range fresh {
 		for j, nw := range []*Node{f.K, f.V} {
 			old := caches[2*l+j]
 			dims := old.Shape().Dimensions
-			s := BroadcastToDims(Reshape(sel, B, 1, 1, 1), dims...)
-			outs = append(outs, Where(s, BroadcastToDims(nw, dims...), old))
+			outs = append(outs, Where(BroadcastToDims(take, dims...), Gather(nw, idx), old))
 		}
 	}
 	return outs

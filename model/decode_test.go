@@ -299,3 +299,50 @@ func TestPromptLogprobs(t *testing.T) {
 		}
 	}
 }
+
+// TestBatcherJoinTogether: prompts of different lengths that arrive
+// together are prefilled as one batch; each still gives the fixture's
+// greedy continuation, and a sampled group equals Generate's rows.
+func TestBatcherJoinTogether(t *testing.T) {
+	ref := reference(t)
+	m := fixtureModel(t, "tied-f32")
+	ctx := context.Background()
+	b := m.NewBatcher(BatcherOptions{MaxBatch: 8})
+	defer b.Close()
+	// Hold the decoding goroutine so that everything is queued at once.
+	hold, held := make(chan struct{}), make(chan struct{})
+	go b.Do(ctx, func(*Model) error { close(held); <-hold; return nil })
+	<-held
+	var seqs []*Sequence
+	for _, s := range ref["tied-f32"].Sequences {
+		q, err := b.Submit(ctx, s.IDs, 1, GenerateOptions{MaxNewTokens: 16, EOS: []int{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seqs = append(seqs, q[0])
+	}
+	p := []int{5, 17, 42}
+	opt := GenerateOptions{MaxNewTokens: 16, Temperature: 1, Seed: 3, EOS: []int{}}
+	sampled, err := b.Submit(ctx, p, 2, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	close(hold)
+	for i, s := range ref["tied-f32"].Sequences {
+		if g := wait(t, seqs[i]); !slices.Equal(g.Tokens, s.Greedy16) {
+			t.Errorf("prompt %d: got %v want %v", i, g.Tokens, s.Greedy16)
+		}
+	}
+	want, err := m.Generate(ctx, [][]int{p, p}, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range sampled {
+		if g := wait(t, s); !slices.Equal(g.Tokens, want[i].Tokens) {
+			t.Errorf("sampled choice %d: got %v, Generate %v", i, g.Tokens, want[i].Tokens)
+		}
+	}
+	if st := b.Stats(); st.Steps != 15 {
+		t.Errorf("%d decode steps for 16 tokens each: the prompts were not prefilled together", st.Steps)
+	}
+}
