@@ -196,13 +196,13 @@ func SimRL(ctx context.Context, o SimRLOptions, log io.Writer) (*SimRLSummary, e
 			sum.Seconds = time.Since(start).Seconds()
 			return sum, nil
 		}
-		if err := ctx.Err(); err != nil {
-			bar.Finish()
-			return nil, fmt.Errorf("interrupted at iteration %d; the last checkpoint is at iteration %d: %w", t.State.Iteration+1, lastSaved, err)
-		}
+		before, stepBefore := t.State, t.Opt.Step
 		m, err := t.Iterate(ctx)
 		if err != nil {
 			bar.Finish()
+			if ctx.Err() != nil {
+				return nil, interruptedSimRL(t, before, stepBefore, lastSaved, save, log, err)
+			}
 			return nil, fmt.Errorf("iteration %d: %w (nothing saved since iteration %d)", t.State.Iteration+1, err, lastSaved)
 		}
 		if err := run.Log(m); err != nil {
@@ -247,6 +247,23 @@ func SimRL(ctx context.Context, o SimRLOptions, log io.Writer) (*SimRLSummary, e
 	fmt.Fprintf(log, "simrl: %d iterations (%d per episode planned), %d steps, reward %.3f → %.3f, groups filtered %v, %s in %.0fs\n",
 		sum.Iterations, perEpoch, sum.Steps, sum.FirstReward, sum.LastReward, sum.Filtered, final, sum.Seconds)
 	return sum, nil
+}
+
+// interruptedSimRL handles Ctrl-C during an iteration: when the iteration
+// had not changed the weights yet (generation, reward and log-prob passes
+// are most of its time), the state from before it is checkpointed, so a
+// resumed run redoes exactly that iteration.
+func interruptedSimRL(t *grpo.Trainer, before grpo.State, stepBefore, lastSaved int, save func() error, log io.Writer, cause error) error {
+	if t.Opt.Step != stepBefore || before.Iteration == lastSaved {
+		return fmt.Errorf("interrupted in iteration %d; the last checkpoint is at iteration %d: %w", before.Iteration+1, lastSaved, cause)
+	}
+	t.State = before
+	if err := save(); err != nil {
+		// E.g. a micro-batch's gradient was accumulated: the moments cannot be saved now.
+		return fmt.Errorf("interrupted in iteration %d (no checkpoint: %v); the last checkpoint is at iteration %d: %w", before.Iteration+1, err, lastSaved, cause)
+	}
+	fmt.Fprintf(log, "simrl: interrupted in iteration %d; saved a checkpoint at iteration %d (--resume continues from it)\n", before.Iteration+1, before.Iteration)
+	return fmt.Errorf("interrupted in iteration %d, checkpoint at iteration %d: %w", before.Iteration+1, before.Iteration, cause)
 }
 
 func filterText(f grpo.Filter) string {

@@ -222,6 +222,44 @@ func metricLines(t *testing.T, run string) []map[string]any {
 	return out
 }
 
+// TestSimRLInterrupt: Ctrl-C in an iteration's reward phase saves the
+// state before that iteration; resuming gives the uninterrupted weights.
+func TestSimRLInterrupt(t *testing.T) {
+	dir := simrlModelDir(t, 5)
+	data := simrlData(t, 12)
+	straight := simrlOptions(t, dir, data)
+	if _, err := SimRL(context.Background(), straight, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	calls := 0
+	o := simrlOptions(t, dir, data)
+	o.Reward = grpo.RewardFunc(func(c context.Context, qs []grpo.Query) ([]grpo.Score, error) {
+		if calls++; calls == 3 { // in the third iteration
+			cancel()
+			return nil, c.Err()
+		}
+		return classReward(c, qs)
+	})
+	_, err := SimRL(ctx, o, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "checkpoint at iteration 2") {
+		t.Fatalf("error %v", err)
+	}
+	o.Reward, o.Resume = classReward, true
+	sum, err := SimRL(context.Background(), o, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Iterations != 4 {
+		t.Errorf("resumed run did %d iterations, want 4", sum.Iterations)
+	}
+	sameWeights(t, finalWeights(t, filepath.Join(straight.RunDir, FinalDir)), finalWeights(t, filepath.Join(o.RunDir, FinalDir)))
+	if n := len(metricLines(t, o.RunDir)); n != 6 {
+		t.Errorf("%d metrics lines, want 6", n)
+	}
+}
+
 // TestSimRLRemoteReward: a run scored by `star reward serve`'s handler on
 // loopback logs the builtin reward's values (a random model never closes
 // its <think>, so every completion is a format error, reward −1).
