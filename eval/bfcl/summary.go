@@ -72,6 +72,9 @@ type Summary struct {
 	// Overall is the mean of the Live and Non-Live overall accuracies. It is
 	// single-turn only: gorilla's "Overall Acc" also averages in Multi-Turn.
 	Overall Acc
+	// OverallV3 is gorilla's "Overall Acc" as its table shows it when
+	// multi-turn was not run: the mean of Live, Non-Live and 0.
+	OverallV3 Acc
 }
 
 // Summarize scores the verdicts per category and builds the columns.
@@ -133,6 +136,7 @@ func Summarize(verdicts []*Verdict, counts map[string]int) *Summary {
 		{"Irrelevance Detection", unweighted(true, cat("irrelevance"), cat("live_irrelevance"))},
 	}
 	s.Overall = unweighted(true, live, nonLive)
+	s.OverallV3 = unweighted(false, live, nonLive, Acc{})
 	return s
 }
 
@@ -163,6 +167,7 @@ func (s *Summary) JSON() *pyjson.Object {
 		"live", cols(s.Live),
 		"hallucination", cols(s.Hallucination),
 		"overall_single_turn", cell(s.Overall),
+		"overall_v3_multi_turn_as_0", cell(s.OverallV3),
 		"multi_turn", "not run",
 		"note", "overall_single_turn = mean(Live Overall Acc, Non_Live Overall Acc); BFCL's Overall Acc also averages Multi-Turn, which is not run",
 	)
@@ -175,7 +180,7 @@ func (s *Summary) Markdown() string {
 	table(&b, "Non-Live", s.NonLive)
 	table(&b, "Live", s.Live)
 	table(&b, "Hallucination", s.Hallucination)
-	table(&b, "Overall", []Column{{"Overall Acc (single-turn only)", s.Overall}})
+	table(&b, "Overall", []Column{{"Overall Acc (single-turn only)", s.Overall}, {"BFCL v3 Overall Acc (multi-turn counted 0)", s.OverallV3}})
 	b.WriteString("Multi-turn: not run (needs BFCL's Python execution backends). ")
 	b.WriteString("The overall figure is the mean of Live and Non-Live only; gorilla's Overall Acc also averages Multi-Turn.\n\n")
 	var rows []Column

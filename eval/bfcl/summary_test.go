@@ -1,8 +1,13 @@
 package bfcl
 
 import (
+	"encoding/json"
 	"math"
+	"os"
+	"slices"
 	"testing"
+
+	"github.com/star-go/star/internal/fixture"
 )
 
 func verdicts(counts map[string][2]int) []*Verdict {
@@ -73,4 +78,86 @@ func TestSummaryFormulas(t *testing.T) {
 		t.Errorf("AST Summary should be N/A: %+v", a)
 	}
 	near("Non-Live without java", col(s.NonLive, "Non_Live Overall Acc"), (0.5/3+0.25+1+0+0.75)/5)
+}
+
+// TestSummaryMatchesGorillaTables compares every single-turn cell of
+// gorilla's data_non_live.csv, data_live.csv and data_overall.csv, made by
+// its generate_leaderboard_csv from the oracle verdicts' counts
+// (testdata/summary_oracle.py), with our summary of our own verdicts of the
+// same responses — once with every category, once without java and
+// live_relevance (N/A cells, counted 0 in the overall ones).
+func TestSummaryMatchesGorillaTables(t *testing.T) {
+	raw, err := os.ReadFile("testdata/summary.expected.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want map[string]map[string]map[string]string
+	if err := json.Unmarshal(raw, &want); err != nil {
+		t.Fatal(err)
+	}
+	dir := fixture.Path(t, "fixtures/bfcl-sample")
+	ds, err := Load(dir, Categories, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []*Verdict
+	for _, row := range readJSONL(t, "testdata/responses_sample.jsonl") {
+		all = append(all, Score(ds.Entries[get(row, "id").(string)], get(row, "result")))
+	}
+	for model, drop := range map[string][]string{"all": nil, "no_java": {"java", "live_relevance"}} {
+		var vs []*Verdict
+		for _, v := range all {
+			if !slices.Contains(drop, v.Category) {
+				vs = append(vs, v)
+			}
+		}
+		s := Summarize(vs, ds.Count)
+		ours := map[string]map[string]string{"data_non_live.csv": {}, "data_live.csv": {}, "data_overall.csv": {}}
+		for _, c := range s.NonLive {
+			ours["data_non_live.csv"][c.Name] = c.Acc.Display()
+		}
+		for _, c := range s.Live {
+			ours["data_live.csv"][c.Name] = c.Acc.Display()
+		}
+		o := ours["data_overall.csv"]
+		for _, c := range s.Hallucination {
+			o[c.Name] = c.Acc.Display()
+		}
+		o["Overall Acc"] = s.OverallV3.Display()
+		col := func(cs []Column, name string) string {
+			for _, c := range cs {
+				if c.Name == name {
+					return c.Acc.Display()
+				}
+			}
+			return "?"
+		}
+		o["Non-Live AST Acc"] = col(s.NonLive, "AST Summary")
+		o["Non-Live Simple AST"] = col(s.NonLive, "Simple AST")
+		o["Non-Live Multiple AST"] = col(s.NonLive, "Multiple AST")
+		o["Non-Live Parallel AST"] = col(s.NonLive, "Parallel AST")
+		o["Non-Live Parallel Multiple AST"] = col(s.NonLive, "Parallel Multiple AST")
+		o["Live Acc"] = col(s.Live, "Live Overall Acc")
+		o["Live Simple AST"] = col(s.Live, "Python Simple AST")
+		o["Live Multiple AST"] = col(s.Live, "Python Multiple AST")
+		o["Live Parallel AST"] = col(s.Live, "Python Parallel AST")
+		o["Live Parallel Multiple AST"] = col(s.Live, "Python Parallel Multiple AST")
+		n := 0
+		for file, cells := range ours {
+			for name, got := range cells {
+				w, ok := want[model][file][name]
+				if !ok {
+					t.Errorf("%s %s: gorilla has no column %q", model, file, name)
+					continue
+				}
+				n++
+				if got != w {
+					t.Errorf("%s %s %q = %s, gorilla %s", model, file, name, got, w)
+				}
+			}
+		}
+		if n < 30 {
+			t.Errorf("%s: only %d cells compared", model, n)
+		}
+	}
 }
