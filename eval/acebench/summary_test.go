@@ -1,7 +1,10 @@
 package acebench
 
 import (
+	"encoding/json"
 	"math"
+	"os"
+	"strings"
 	"testing"
 )
 
@@ -60,5 +63,59 @@ func TestSummaryFormulas(t *testing.T) {
 	}
 	if r := round3(0.1235); r != 0.123 { // 0.1235 is just below the tie in binary, as Python's round sees it
 		t.Errorf("round3(0.1235) = %v", r)
+	}
+}
+
+// TestSummaryMatchesACEBench compares every column of ACEBench's result
+// table, made by eval_main and evaluation_helper from a selection of the
+// committed responses (testdata/summary_oracle.py; two categories left out
+// to show their 0), with our summary of our verdicts of the same rows.
+func TestSummaryMatchesACEBench(t *testing.T) {
+	raw, err := os.ReadFile("testdata/summary.expected.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want struct {
+		Selected [][2]string
+		Columns  map[string]any
+	}
+	if err := json.Unmarshal(raw, &want); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := Load("testdata/data", Categories, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[[2]string]any{}
+	for _, r := range readJSONL(t, "testdata/responses.jsonl") {
+		rows[[2]string{field(r, "id").(string), field(r, "case").(string)}] = field(r, "result")
+	}
+	var vs []*Verdict
+	for _, sel := range want.Selected {
+		res, ok := rows[sel]
+		if !ok {
+			t.Fatalf("no response %v", sel)
+		}
+		vs = append(vs, Score(ds.Entries[sel[0]], res))
+	}
+	s := Summarize(vs)
+	n := 0
+	for _, c := range s.Columns {
+		name := c.Name
+		if strings.HasPrefix(name, "Summary") {
+			name = "Summary"
+		}
+		w, ok := want.Columns[name].(float64)
+		if !ok {
+			t.Errorf("ACEBench has no column %q", name)
+			continue
+		}
+		n++
+		if c.Accuracy != w {
+			t.Errorf("%s = %v, ACEBench %v", name, c.Accuracy, w)
+		}
+	}
+	if n != 21 {
+		t.Errorf("%d columns compared", n)
 	}
 }
