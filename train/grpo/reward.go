@@ -1,17 +1,14 @@
 package grpo
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"math"
-	"net/http"
-	"strconv"
+	"net/url"
+	"sync"
 	"time"
 
+	"github.com/star-go/star/endpoint"
 	"github.com/star-go/star/reward"
 )
 
@@ -66,16 +63,21 @@ func (b Builtin) Score(ctx context.Context, qs []Query) ([]Score, error) {
 // Remote calls a reward service that speaks OpenRLHF's remote reward
 // protocol (`--remote_rm_url`): POST {"query", "prompts", "labels"} →
 // {"rewards", "scores"?, "extra_logs"?}. Requests are split into batches
-// of BatchSize; a connection error, a timeout, 429 or 5xx is retried with
-// exponential backoff (Retry-After honoured); any other answer, or lists of
-// the wrong length, is an error that stops the run.
+// of BatchSize and sent with the shared endpoint client: a connection
+// error, a timeout, 408, 429 or 5xx is retried with exponential backoff
+// (Retry-After honoured); any other answer, or lists of the wrong length,
+// is an error that stops the run.
 type Remote struct {
 	URL       string
 	BatchSize int           // queries per request (0: 256)
 	Retries   int           // retries per request (0: 4)
 	Timeout   time.Duration // per attempt (0: 120s)
 	Backoff   time.Duration // first retry delay, doubled each time (0: 500ms)
-	Client    *http.Client  // nil: http.DefaultClient
+
+	once   sync.Once
+	client *endpoint.Client
+	path   string
+	err    error
 }
 
 type remoteReply struct {
@@ -87,8 +89,38 @@ type remoteReply struct {
 	} `json:"extra_logs"`
 }
 
+func (r *Remote) init() error {
+	r.once.Do(func() {
+		u, err := url.Parse(r.URL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			r.err = fmt.Errorf("reward URL %q: want http(s)://HOST[:PORT]/PATH", r.URL)
+			return
+		}
+		r.path = u.EscapedPath()
+		if r.path == "" {
+			r.path = "/"
+		}
+		if u.RawQuery != "" {
+			r.path += "?" + u.RawQuery
+		}
+		retries, timeout := r.Retries, r.Timeout
+		if retries <= 0 {
+			retries = 4
+		}
+		if timeout <= 0 {
+			timeout = 120 * time.Second
+		}
+		r.client = &endpoint.Client{BaseURL: u.Scheme + "://" + u.Host, MaxAttempts: retries + 1,
+			Timeout: timeout, Backoff: r.Backoff}
+	})
+	return r.err
+}
+
 // Score sends qs in batches and returns their scores.
 func (r *Remote) Score(ctx context.Context, qs []Query) ([]Score, error) {
+	if err := r.init(); err != nil {
+		return nil, err
+	}
 	bs := r.BatchSize
 	if bs <= 0 {
 		bs = 256
@@ -104,9 +136,6 @@ func (r *Remote) Score(ctx context.Context, qs []Query) ([]Score, error) {
 	return out, nil
 }
 
-// permanentError is an answer that retrying will not change.
-type permanentError struct{ error }
-
 func (r *Remote) batch(ctx context.Context, qs []Query) ([]Score, error) {
 	req := struct {
 		Query   []string `json:"query"`
@@ -116,84 +145,11 @@ func (r *Remote) batch(ctx context.Context, qs []Query) ([]Score, error) {
 	for i, q := range qs {
 		req.Query[i], req.Prompts[i], req.Labels[i] = q.Query, q.Prompt, q.Label
 	}
-	body, err := json.Marshal(req)
-	if err != nil {
+	var rep remoteReply
+	if err := r.client.Post(ctx, r.path, req, &rep); err != nil {
 		return nil, err
 	}
-	retries, backoff := r.Retries, r.Backoff
-	if retries <= 0 {
-		retries = 4
-	}
-	if backoff <= 0 {
-		backoff = 500 * time.Millisecond
-	}
-	var last error
-	for attempt := 0; ; attempt++ {
-		reply, wait, err := r.post(ctx, body)
-		if err == nil {
-			return reply.scores(len(qs))
-		}
-		var perm permanentError
-		if errors.As(err, &perm) || ctx.Err() != nil {
-			return nil, err
-		}
-		last = err
-		if attempt == retries {
-			return nil, fmt.Errorf("giving up after %d attempts: %w", attempt+1, last)
-		}
-		if wait <= 0 {
-			wait = backoff << attempt
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(wait):
-		}
-	}
-}
-
-// post makes one attempt; wait is the server's Retry-After, if any.
-func (r *Remote) post(ctx context.Context, body []byte) (*remoteReply, time.Duration, error) {
-	timeout := r.Timeout
-	if timeout <= 0 {
-		timeout = 120 * time.Second
-	}
-	actx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(actx, http.MethodPost, r.URL, bytes.NewReader(body))
-	if err != nil {
-		return nil, 0, permanentError{err}
-	}
-	req.Header.Set("Content-Type", "application/json")
-	client := r.Client
-	if client == nil {
-		client = http.DefaultClient
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, 0, err // connection error or timeout: retried
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
-	if err != nil {
-		return nil, 0, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		msg := fmt.Errorf("HTTP %d: %s", resp.StatusCode, clip(raw))
-		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 {
-			var wait time.Duration
-			if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s >= 0 {
-				wait = time.Duration(s) * time.Second
-			}
-			return nil, wait, msg
-		}
-		return nil, 0, permanentError{msg}
-	}
-	var rep remoteReply
-	if err := json.Unmarshal(raw, &rep); err != nil {
-		return nil, 0, permanentError{fmt.Errorf("answer is not the reward protocol's JSON: %v: %s", err, clip(raw))}
-	}
-	return &rep, 0, nil
+	return rep.scores(len(qs))
 }
 
 // scores checks the lists' lengths and converts them; scores defaults to
@@ -203,7 +159,7 @@ func (rep *remoteReply) scores(n int) ([]Score, error) {
 		if (optional && l == nil) || len(l) == n {
 			return nil
 		}
-		return permanentError{fmt.Errorf("answer has %d %s for %d queries", len(l), name, n)}
+		return fmt.Errorf("answer has %d %s for %d queries", len(l), name, n)
 	}
 	if err := check("rewards", rep.Rewards, false); err != nil {
 		return nil, err
@@ -232,12 +188,4 @@ func (rep *remoteReply) scores(n int) ([]Score, error) {
 		out[i] = s
 	}
 	return out, nil
-}
-
-func clip(b []byte) string {
-	b = bytes.TrimSpace(b)
-	if len(b) > 300 {
-		return string(b[:300]) + "…"
-	}
-	return string(b)
 }

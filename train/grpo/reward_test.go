@@ -119,7 +119,7 @@ func TestRemoteRetries(t *testing.T) {
 		http.Error(w, `{"error": "no"}`, http.StatusBadRequest)
 	}))
 	defer bad.Close()
-	if _, err := fastRemote(bad.URL).Score(context.Background(), qs[:3]); err == nil || !strings.Contains(err.Error(), "HTTP 400") {
+	if _, err := fastRemote(bad.URL).Score(context.Background(), qs[:3]); err == nil || !strings.Contains(err.Error(), "400 Bad Request") {
 		t.Errorf("error %v", err)
 	}
 	if calls.Load() != 1 {
@@ -135,7 +135,7 @@ func TestRemoteWrongLength(t *testing.T) {
 		{`{"rewards": [1, 0, 1], "scores": [1]}`, "1 scores for 3 queries"},
 		{`{"rewards": [1, 0, 1], "extra_logs": {"format_rewards": [1, 1]}}`, "2 extra_logs.format_rewards"},
 		{`{"reward": [1, 0, 1]}`, "0 rewards for 3 queries"},
-		{`not json`, "not the reward protocol's JSON"},
+		{`not json`, "decode response"},
 	} {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			fmt.Fprint(w, c.body)
@@ -160,10 +160,18 @@ func TestRemoteGivesUp(t *testing.T) {
 	defer srv.Close()
 	r := fastRemote(srv.URL)
 	r.Retries = 2
-	if _, err := r.Score(context.Background(), make([]Query, 2)); err == nil || !strings.Contains(err.Error(), "giving up after 3 attempts") {
+	if _, err := r.Score(context.Background(), make([]Query, 2)); err == nil || !strings.Contains(err.Error(), "after 3 attempts") {
 		t.Errorf("error %v", err)
 	}
 	if calls.Load() != 3 {
 		t.Errorf("%d calls", calls.Load())
+	}
+}
+
+func TestRemoteBadURL(t *testing.T) {
+	for _, u := range []string{"ftp://host/reward", "localhost:8000", "http://"} {
+		if _, err := (&Remote{URL: u}).Score(context.Background(), make([]Query, 1)); err == nil || !strings.Contains(err.Error(), "want http(s)://") {
+			t.Errorf("%s: error %v", u, err)
+		}
 	}
 }
