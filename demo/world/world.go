@@ -596,10 +596,26 @@ func (g *gen) poolItem(pool string) string {
 	return g.pick(pools[pool])
 }
 
+// disjoint fails when a test-only phrasing is also a training one.
+func disjoint(what string, train, test []string) error {
+	for _, x := range test {
+		if slices.Contains(train, x) {
+			return fmt.Errorf("world: %s: %q is both a training and a test phrasing", what, x)
+		}
+	}
+	return nil
+}
+
 // checkCatalog verifies the catalogue's own rules once: unique names, every
 // clause names every required parameter and no optional one, every modifier
 // names its parameter (booleans: none), pools exist.
 func checkCatalog() error {
+	for _, l := range [][3]any{{"framings", framings, testFramings}, {"connectors", connectors, testConnectors},
+		{"same", same, testSame}, {"chitchat", chitchat, testChitchat}} {
+		if err := disjoint(l[0].(string), l[1].([]string), l[2].([]string)); err != nil {
+			return err
+		}
+	}
 	names := map[string]bool{}
 	for _, t := range Catalog {
 		if names[t.Name] || names[t.Purpose] {
@@ -608,6 +624,9 @@ func checkCatalog() error {
 		names[t.Name], names[t.Purpose] = true, true
 		if len(t.Say) == 0 || len(t.TestSay) == 0 {
 			return fmt.Errorf("world: %s needs training and test clauses", t.Name)
+		}
+		if err := disjoint(t.Name, t.Say, t.TestSay); err != nil {
+			return err
 		}
 		for _, c := range append(slices.Clone(t.Say), t.TestSay...) {
 			for _, p := range t.Params {
@@ -623,6 +642,9 @@ func checkCatalog() error {
 			}
 			if !p.Required && (len(p.Mods) == 0 || len(p.TestMods) == 0) {
 				return fmt.Errorf("world: %s.%s: an optional parameter needs training and test modifiers", t.Name, p.Name)
+			}
+			if err := disjoint(t.Name+"."+p.Name, p.Mods, p.TestMods); err != nil {
+				return err
 			}
 			if p.Kind == Boolean && p.Default == nil {
 				return fmt.Errorf("world: %s.%s: a boolean needs a default", t.Name, p.Name)
