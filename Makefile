@@ -62,6 +62,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzReader -fuzztime 20s ./data/jsonl
 	$(GO) test -run '^$$' -fuzz FuzzRender -fuzztime 20s ./chat/jinja
 	$(GO) test -run '^$$' -fuzz FuzzRoundTrip -fuzztime 20s -fuzzminimizetime 2s ./tokenizer
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 20s ./export/gguf
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 20s ./toolcall
 	$(GO) test -run '^$$' -fuzz FuzzScore -fuzztime 20s ./eval/bfcl
 	$(GO) test -run '^$$' -fuzz FuzzConverters -fuzztime 20s ./eval/bfcl

@@ -205,12 +205,37 @@ func TestParseErrors(t *testing.T) {
 		{"magic", []byte("GGML\x03\x00\x00\x00"), "not a GGUF file"},
 		{"version", []byte("GGUF\x02\x00\x00\x00" + strings.Repeat("\x00", 16)), "version 2"},
 		{"count", append([]byte("GGUF\x03\x00\x00\x00"), bytes.Repeat([]byte{0xff}, 16)...), "larger than the file"},
+		{"duplicate key", dupFile(t, true), `metadata key "k" appears twice`},
+		{"duplicate tensor", dupFile(t, false), `tensor "t" appears twice`},
 	}
 	for _, c := range cases {
 		if _, err := Parse(c.buf); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want %q", c.name, err, c.want)
 		}
 	}
+}
+
+// dupFile writes a file with one metadata key or one tensor name twice,
+// which NewWriter refuses: its bytes are patched after writing.
+func dupFile(t *testing.T, key bool) []byte {
+	var buf bytes.Buffer
+	infos := []TensorInfo{{Name: "t", Dims: []uint64{1}, Type: F32}, {Name: "u", Dims: []uint64{1}, Type: F32}}
+	gw, err := NewWriter(&buf, []KV{{"k", true}, {"j", true}}, infos)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw.WriteTensor(make([]byte, 4))
+	gw.WriteTensor(make([]byte, 4))
+	gw.Close()
+	b := buf.Bytes()
+	if key {
+		i := bytes.Index(b, []byte("\x01\x00\x00\x00\x00\x00\x00\x00j"))
+		b[i+8] = 'k'
+	} else {
+		i := bytes.Index(b, []byte("\x01\x00\x00\x00\x00\x00\x00\x00u"))
+		b[i+8] = 't'
+	}
+	return b
 }
 
 // TestQ8_0 checks the block layout on a hand-computed block: scale
@@ -277,4 +302,28 @@ func TestHalfTypes(t *testing.T) {
 	if back[5] != 1 { // 1+2^-8 is a tie: rounds to even
 		t.Errorf("bf16 rounding: %v", back[5])
 	}
+}
+
+// FuzzParse: any input parses or fails with an error, never panics, and a
+// parsed file's tensors lie inside it.
+func FuzzParse(f *testing.F) {
+	var buf bytes.Buffer
+	gw, _ := NewWriter(&buf, []KV{{"a", []string{"x", "yz"}}, {"b", float32(1)}},
+		[]TensorInfo{{Name: "t", Dims: []uint64{32, 2}, Type: Q8_0}, {Name: "u", Dims: []uint64{3}, Type: F16}})
+	gw.WriteTensor(make([]byte, 68))
+	gw.WriteTensor(make([]byte, 6))
+	gw.Close()
+	f.Add(buf.Bytes())
+	f.Add([]byte("GGUF\x03\x00\x00\x00"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		g, err := Parse(b)
+		if err != nil {
+			return
+		}
+		for _, ti := range g.Tensors {
+			if _, data, ok := g.Tensor(ti.Name); !ok || data == nil && len(ti.Dims) > 0 {
+				t.Fatalf("tensor %q unreadable", ti.Name)
+			}
+		}
+	})
 }

@@ -76,12 +76,17 @@ func Parse(buf []byte) (*File, error) {
 	if nt > uint64(len(buf))/8 || nkv > uint64(len(buf))/8 {
 		return nil, fmt.Errorf("counts %d tensors, %d metadata are larger than the file allows", nt, nkv)
 	}
+	seen := map[string]bool{} // keys, and tensor names prefixed with "\x00tensor "
 	for range nkv {
 		key := r.str()
 		v := r.value(ValueType(r.u32()), true)
 		if r.err != nil {
 			return nil, fmt.Errorf("metadata %q: %w", key, r.err)
 		}
+		if seen[key] {
+			return nil, fmt.Errorf("metadata key %q appears twice", key)
+		}
+		seen[key] = true
 		f.KV = append(f.KV, KV{key, v})
 		if key == "general.alignment" {
 			a, ok := v.(uint32)
@@ -105,6 +110,10 @@ func Parse(buf []byte) (*File, error) {
 		if r.err != nil {
 			return nil, fmt.Errorf("tensor info %q: %w", t.Name, r.err)
 		}
+		if seen["\x00tensor "+t.Name] {
+			return nil, fmt.Errorf("tensor %q appears twice", t.Name)
+		}
+		seen["\x00tensor "+t.Name] = true
 		f.Tensors = append(f.Tensors, t)
 	}
 	f.DataOffset = pad(int64(r.pos), f.Alignment)
