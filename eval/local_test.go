@@ -2,15 +2,19 @@ package eval_test
 
 import (
 	"context"
+	"net/http/httptest"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/star-go/star/chat"
+	"github.com/star-go/star/endpoint"
 	"github.com/star-go/star/eval"
 	"github.com/star-go/star/eval/acebench"
 	"github.com/star-go/star/eval/bfcl"
 	"github.com/star-go/star/internal/fixture"
 	"github.com/star-go/star/model"
+	"github.com/star-go/star/serve"
 	"github.com/star-go/star/tokenizer"
 )
 
@@ -85,6 +89,41 @@ func TestLocalModelRun(t *testing.T) {
 	s, err := bfcl.ScoreFiles(fixture.Path(t, "fixtures/bfcl-sample"), []string{"simple"}, responses, out)
 	if err != nil || s.Category["simple"].Total != 3 {
 		t.Fatalf("score: %v %+v", err, s)
+	}
+
+	// The same model behind `star serve`, through the endpoint client: the
+	// same greedy answers.
+	srv, err := serve.New(m, tok, tmpl, serve.Config{Name: "tiny"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	hs := httptest.NewServer(srv.Handler())
+	defer hs.Close()
+	viaServe := filepath.Join(t.TempDir(), "responses.jsonl")
+	egen := &eval.Endpoint{Client: &endpoint.Client{BaseURL: hs.URL, Model: "tiny", Timeout: time.Minute}, Concurrency: 2}
+	if err := eval.Run(context.Background(), jobs, egen, eval.RunOptions{Path: viaServe, Row: bfcl.Row}); err != nil {
+		t.Fatal(err)
+	}
+	served, err := eval.ReadResponses(viaServe, func(string) bool { return true })
+	if err != nil || len(served) != 3 {
+		t.Fatalf("%d rows via serve, %v", len(served), err)
+	}
+	local := map[string]any{}
+	nonEmpty := 0
+	for _, r := range rows {
+		local[r.ID] = r.Result
+		if r.Result != "" {
+			nonEmpty++
+		}
+	}
+	if nonEmpty == 0 {
+		t.Errorf("every in-process answer is empty: nothing compared")
+	}
+	for _, r := range served {
+		if r.Result != local[r.ID] {
+			t.Errorf("%s: served %q, in-process %q", r.ID, r.Result, local[r.ID])
+		}
 	}
 
 	ads, err := acebench.Load("acebench/testdata/data", []string{"normal_atom_bool"}, true)
