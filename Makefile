@@ -10,7 +10,7 @@ BENCHTIME ?= 2s
 # Tests of the patched packages of third_party/compute (their own module).
 COMPUTE_PKGS ?= ./internal/gobackend/... ./internal/vecmath/... ./gobackend/...
 
-.PHONY: all build test test-compute test-simd test-gguf test-openai bench bench-peers lint fuzz clean
+.PHONY: all build test test-compute test-simd test-gguf test-openai bench bench-serve bench-peers lint fuzz clean
 
 all: lint test build
 
@@ -30,6 +30,11 @@ test-simd:
 bench:
 	GOEXPERIMENT=$(SIMD) $(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) $(PKGS)
 	cd third_party/compute && GOEXPERIMENT=$(SIMD) $(GO) test -run '^$$' -bench 'SGEMM|Transpose|ExpShiftSum' -benchtime $(BENCHTIME) ./internal/gobackend/dot/matmul/ ./internal/gobackend/ops/ ./internal/vecmath/
+	$(MAKE) bench-serve
+
+# star serve under load (1/8/32 clients, 128+128 tokens) next to the engine's fixed-batch decode.
+bench-serve:
+	GOEXPERIMENT=$(SIMD) $(GO) run ./cmd/star bench serve --tokenizer $${STAR_SHARED:-../shared}/fixtures/qwen3
 
 # `star export gguf` checked by llama.cpp: node-llama-cpp (pinned; prebuilt CPU
 # binaries from npm, installed fresh into a git-ignored folder) runs the exported files.
