@@ -87,7 +87,7 @@ func runBFCLScore(ctx context.Context, args []string) error {
 func runACEPrompts(ctx context.Context, args []string) error {
 	fs := newFlags("eval acebench prompts", "--data DIR [--categories C] -o prompts.jsonl")
 	data := fs.String("data", "", "ACEBench English data directory (data_<category>.json files)")
-	cats := fs.String("categories", "normal", "categories or groups, comma-separated (normal, special, atom, multi_turn, all, or names)")
+	cats := fs.String("categories", "normal,special", "categories or groups, comma-separated (normal, special, atom, multi_turn, all, or names)")
 	out := fs.String("o", "-", "output JSONL {id, category, messages} (- for stdout)")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err

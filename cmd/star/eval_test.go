@@ -2,9 +2,13 @@ package main
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/star-go/star/internal/fixture"
@@ -73,8 +77,8 @@ func TestEvalACEBenchCommands(t *testing.T) {
 	if err := runACEPrompts(ctx, []string{"--data", data, "-o", prompts}); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(readLines(t, prompts)); n != 48 {
-		t.Errorf("%d prompts, want 48 (12 normal categories × 4)", n)
+	if n := len(readLines(t, prompts)); n != 60 {
+		t.Errorf("%d prompts, want 60 (12 normal and 3 special categories × 4)", n)
 	}
 	if err := runACEPrompts(ctx, []string{"--data", data, "--categories", "agent_multi_step", "-o", prompts}); err == nil || !strings.Contains(err.Error(), "not supported") {
 		t.Errorf("agent category: %v", err)
@@ -90,5 +94,42 @@ func TestEvalACEBenchCommands(t *testing.T) {
 	if len(v) != 3 || !strings.Contains(v[0], `"valid": true`) || !strings.Contains(v[0], `"k": 1`) ||
 		!strings.Contains(v[1], `"wrong_output_format"`) || !strings.Contains(v[2], `"valid": false`) {
 		t.Errorf("verdicts: %q", v)
+	}
+}
+
+// TestEvalBFCLRunCommand runs `eval bfcl run` against a fake endpoint, then
+// resumes it with a larger --limit: only the new questions are asked.
+func TestEvalBFCLRunCommand(t *testing.T) {
+	ctx := context.Background()
+	sample := fixture.Path(t, "fixtures/bfcl-sample")
+	var asked atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked.Add(1)
+		io.WriteString(w, `{"choices": [{"index": 0, "text": "<tool_call>\n{\"name\": \"calculate_triangle_area\", \"arguments\": {\"base\": 10, \"height\": 5}}\n</tool_call>"}]}`)
+	}))
+	defer srv.Close()
+	out := filepath.Join(t.TempDir(), "run")
+	args := []string{"--data", sample, "--categories", "simple", "--endpoint", srv.URL, "--served-model", "m", "-o", out}
+	if err := runBFCLRun(ctx, append(args, "--limit", "2")); err != nil {
+		t.Fatal(err)
+	}
+	if err := runBFCLRun(ctx, append(args, "--limit", "3")); err == nil || !strings.Contains(err.Error(), "--resume") {
+		t.Errorf("second run without --resume: %v", err)
+	}
+	if err := runBFCLRun(ctx, append(args, "--limit", "3", "--resume")); err != nil {
+		t.Fatal(err)
+	}
+	if n := asked.Load(); n != 3 {
+		t.Errorf("%d requests, want 3", n)
+	}
+	if n := len(readLines(t, filepath.Join(out, "responses.jsonl"))); n != 3 {
+		t.Errorf("%d responses", n)
+	}
+	v := readLines(t, filepath.Join(out, "verdicts.jsonl"))
+	if len(v) != 3 || !strings.Contains(v[0], `"valid": true`) || strings.Contains(v[1], `"valid": true`) {
+		t.Errorf("verdicts %q", v)
+	}
+	if err := runBFCLRun(ctx, []string{"--data", sample, "--endpoint", srv.URL, "-o", out}); err == nil || !strings.Contains(err.Error(), "--served-model") {
+		t.Errorf("missing --served-model: %v", err)
 	}
 }
