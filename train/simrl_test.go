@@ -222,6 +222,25 @@ func metricLines(t *testing.T, run string) []map[string]any {
 	return out
 }
 
+// TestSimRLDeterministic: the same seed gives the same weights; another
+// seed other ones.
+func TestSimRLDeterministic(t *testing.T) {
+	dir, data := simrlModelDir(t, 6), simrlData(t, 8)
+	final := func(seed uint64) map[string][]float32 {
+		o := simrlOptions(t, dir, data)
+		o.GRPO.Seed = seed
+		if _, err := SimRL(context.Background(), o, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		return finalWeights(t, filepath.Join(o.RunDir, FinalDir))
+	}
+	a, b, c := final(1), final(1), final(2)
+	sameWeights(t, a, b)
+	if slices.Equal(a["model.norm.weight"], c["model.norm.weight"]) && slices.Equal(a["model.embed_tokens.weight"], c["model.embed_tokens.weight"]) {
+		t.Error("seeds 1 and 2 gave the same weights")
+	}
+}
+
 // TestSimRLInterrupt: Ctrl-C in an iteration's reward phase saves the
 // state before that iteration; resuming gives the uninterrupted weights.
 func TestSimRLInterrupt(t *testing.T) {
