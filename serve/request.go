@@ -259,6 +259,33 @@ func parseSampling(f fields, lim limits, maxTokensKeys ...string) (sampling, err
 	if s.IgnoreEOS, err = f.boolean("ignore_eos"); err != nil {
 		return s, err
 	}
+	// Parameters the engine does not implement are refused unless they ask
+	// for nothing: a silently different distribution would be worse.
+	for _, u := range []struct {
+		key string
+		off float64
+	}{{"presence_penalty", 0}, {"frequency_penalty", 0}, {"repetition_penalty", 1}, {"min_p", 0}} {
+		if v, err := f.number(u.key, u.off, -1e9, 1e9); err != nil {
+			return s, err
+		} else if v != u.off {
+			return s, badRequest(u.key, "unsupported_parameter", "%s is not supported by this server (only %v)", u.key, u.off)
+		}
+	}
+	if v, ok := f.get("logit_bias"); ok {
+		if o, isObj := v.(*pyjson.Object); !isObj || o.Len() > 0 {
+			return s, badRequest("logit_bias", "unsupported_parameter", "logit_bias is not supported by this server")
+		}
+	}
+	if v, ok := f.get("response_format"); ok {
+		o, _ := v.(*pyjson.Object)
+		var typ any
+		if o != nil {
+			typ, _ = o.Get("type")
+		}
+		if typ != "text" {
+			return s, badRequest("response_format", "unsupported_parameter", "response_format other than {\"type\": \"text\"} is not supported by this server")
+		}
+	}
 	return s, nil
 }
 
@@ -281,6 +308,13 @@ func parseChat(body []byte, lim limits) (*chatRequest, error) {
 		return nil, badRequest("messages", "invalid_value", "messages must be a non-empty array")
 	}
 	for i, m := range list {
+		if o, ok := m.(*pyjson.Object); ok {
+			if role, _ := o.Get("role"); role == "developer" { // OpenAI's newer name for system
+				c := &pyjson.Object{Members: append([]pyjson.Member(nil), o.Members...)}
+				c.Set("role", message.System)
+				m = c
+			}
+		}
 		msg, err := message.ParseMessage(m)
 		if err != nil {
 			return nil, fieldError(fmt.Sprintf("messages[%d]", i), err)

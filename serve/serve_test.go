@@ -162,6 +162,11 @@ func TestChatToolCall(t *testing.T) {
 			t.Errorf("logprob %d: %+v", i, e)
 		}
 	}
+	// OpenAI's "developer" role is a system message; zero penalties are accepted.
+	resp, b = ts.post(t, "/v1/chat/completions", `{"model": "script", "messages": [{"role": "developer", "content": "Be brief."}, {"role": "user", "content": "hi"}], "frequency_penalty": 0, "presence_penalty": 0.0, "response_format": {"type": "text"}, "max_tokens": 3}`)
+	if resp.StatusCode != 200 {
+		t.Errorf("developer role: %d %s", resp.StatusCode, b)
+	}
 	// tool_choice none: no parsing, the call stays in the content.
 	_, b = ts.post(t, "/v1/chat/completions", chatBody(`"tool_choice": "none"`))
 	r = chatResponse{}
@@ -412,6 +417,9 @@ func TestErrors(t *testing.T) {
 		{"top_logprobs over limit", "/v1/chat/completions", `{"model": "script", ` + msgs + `, "logprobs": true, "top_logprobs": 6}`, auth, 400, "top_logprobs"},
 		{"temperature type", "/v1/chat/completions", `{"model": "script", ` + msgs + `, "temperature": "hot"}`, auth, 400, "temperature"},
 		{"tool_choice function", "/v1/chat/completions", `{"model": "script", ` + msgs + `, "tool_choice": {"type": "function"}}`, auth, 400, "tool_choice"},
+		{"frequency_penalty", "/v1/chat/completions", `{"model": "script", ` + msgs + `, "frequency_penalty": 0.5}`, auth, 400, "frequency_penalty"},
+		{"logit_bias", "/v1/chat/completions", `{"model": "script", ` + msgs + `, "logit_bias": {"1": 5}}`, auth, 400, "logit_bias"},
+		{"response_format json", "/v1/chat/completions", `{"model": "script", ` + msgs + `, "response_format": {"type": "json_object"}}`, auth, 400, "response_format"},
 		{"stream_options without stream", "/v1/chat/completions", `{"model": "script", ` + msgs + `, "stream_options": {"include_usage": true}}`, auth, 400, "stream_options"},
 		{"prompt too long", "/v1/completions", `{"model": "script", "prompt": [` + strings.Repeat("1,", 600) + `1]}`, auth, 400, "prompt"},
 		{"token out of vocabulary", "/v1/completions", `{"model": "script", "prompt": [1, 999999]}`, auth, 400, "prompt"},
