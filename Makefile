@@ -69,6 +69,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzRoundTrip -fuzztime 20s -fuzzminimizetime 2s ./tokenizer
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 20s ./export/gguf
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 20s ./toolcall
+	$(GO) test -run '^$$' -fuzz FuzzRequest -fuzztime 20s ./serve
 	$(GO) test -run '^$$' -fuzz FuzzScore -fuzztime 20s ./eval/bfcl
 	$(GO) test -run '^$$' -fuzz FuzzConverters -fuzztime 20s ./eval/bfcl
 	$(GO) test -run '^$$' -fuzz FuzzParseCalls -fuzztime 20s ./eval/acebench
