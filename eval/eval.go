@@ -44,7 +44,7 @@ func ReadResponses(path string, known func(id string) bool) ([]Response, error) 
 			return nil, r.Errorf("id", "want a string, got %s", jsonl.TypeName(idv))
 		}
 		if !known(id) {
-			return nil, r.Errorf("id", "unknown id %q: not in the data's selected categories", id)
+			return nil, r.Errorf("id", "unknown id %q: not in the selected categories of the data (BFCL multi-turn and ACEBench agent items are not supported)", id)
 		}
 		res, ok := o.Get("result")
 		if !ok {
