@@ -33,6 +33,9 @@ type CKD struct {
 	TopM            int     // M, 100 in STAR
 	KDRatio         float64 // 1 = pure distillation
 	AKLThreshold    float64 // 0 means 0.5
+	// Thresholds[b][t-1], optional: the student's top-M logit thresholds
+	// (TopMThresholds); nil finds the top M inside the graph by bisection.
+	Thresholds [][]float32
 }
 
 func (c *CKD) k() int {
@@ -47,7 +50,7 @@ func (c *CKD) k() int {
 }
 
 func (c *CKD) Key() string {
-	return fmt.Sprintf("ckd:%s:k=%d:l=%g:m=%d:r=%g:a=%g", c.KLType, c.k(), c.TailCoef, c.TopM, c.KDRatio, c.AKLThreshold)
+	return fmt.Sprintf("ckd:%s:k=%d:l=%g:m=%d:r=%g:a=%g:thr=%v", c.KLType, c.k(), c.TailCoef, c.TopM, c.KDRatio, c.AKLThreshold, c.Thresholds != nil)
 }
 func (c *CKD) Sequences() [][]int    { return c.Seqs }
 func (c *CKD) MetricNames() []string { return []string{"kl", "penalty", "ce"} }
@@ -93,7 +96,15 @@ func (c *CKD) Inputs(T int) ([]any, error) {
 			}
 		}
 	}
-	return []any{mask, tensors.FromFlatDataAndDimensions(vals, B, T-1, K), tensors.FromFlatDataAndDimensions(ids, B, T-1, K)}, nil
+	in := []any{mask, tensors.FromFlatDataAndDimensions(vals, B, T-1, K), tensors.FromFlatDataAndDimensions(ids, B, T-1, K)}
+	if c.Thresholds != nil {
+		thr, err := padRows(c.Seqs, c.Thresholds, T, "ckd thresholds")
+		if err != nil {
+			return nil, err
+		}
+		in = append(in, thr)
+	}
+	return in, nil
 }
 
 func (c *CKD) Loss(logits, ids *Node, extra []*Node) (*Node, []*Node) {
@@ -115,7 +126,11 @@ func (c *CKD) Loss(logits, ids *Node, extra []*Node) (*Node, []*Node) {
 	per := kl
 	penalty := ZerosLike(kl)
 	if c.TailCoef != 0 {
-		penalty = tailPenalty(ls, lsK, c.TopM)
+		if c.Thresholds != nil {
+			penalty = tailPenaltyAt(logits, ls, lsK, tid, extra[3])
+		} else {
+			penalty = tailPenalty(ls, lsK, c.TopM)
+		}
 		per = Add(kl, MulScalar(penalty, c.TailCoef))
 	}
 	kd := maskedMean(per, mask)

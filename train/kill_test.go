@@ -21,9 +21,9 @@ const killChildEnv = "STAR_TRAIN_KILL_CHILD"
 // child mid-run; the numbers are those of SFT.
 type slowSFT struct{ SFT }
 
-func (s slowSFT) Build(ctx context.Context, mb []*Example) (model.Objective, error) {
+func (s slowSFT) Build(ctx context.Context, m *model.Model, mb []*Example) (model.Objective, error) {
 	time.Sleep(15 * time.Millisecond)
-	return s.SFT.Build(ctx, mb)
+	return s.SFT.Build(ctx, m, mb)
 }
 
 // TestKillAndResume runs training in a child process, SIGKILLs it after a

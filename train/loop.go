@@ -74,7 +74,7 @@ func (c *Config) Defaults() {
 	setF(&c.ClipNorm, 1.0)
 	setI(&c.Batch, 128)
 	setI(&c.MaxLen, 2048)
-	setI(&c.MicroTok, 4096)
+	setI(&c.MicroTok, 2048)
 	setI(&c.MaxNonFinite, 3)
 	if c.Epochs == 0 && c.Steps == 0 {
 		c.Epochs = 2
@@ -88,9 +88,10 @@ func (c *Config) Defaults() {
 }
 
 // Objective is what a trainer plugs into the loop: it turns a micro-batch
-// into the engine's loss (CE for SFT, CKD with the teacher's top-k).
+// into the engine's loss (CE for SFT, CKD with the teacher's top-k) for the
+// student m.
 type Objective interface {
-	Build(ctx context.Context, mb []*Example) (model.Objective, error)
+	Build(ctx context.Context, m *model.Model, mb []*Example) (model.Objective, error)
 }
 
 // Summary is what a finished run reports.
@@ -322,7 +323,7 @@ func runStep(ctx context.Context, tr *model.Trainer, obj Objective, batch []*Exa
 			tr.Discard()
 			return nil, err
 		}
-		o, err := obj.Build(ctx, mb)
+		o, err := obj.Build(ctx, tr.M, mb)
 		if err != nil {
 			tr.Discard()
 			return nil, err
@@ -362,7 +363,7 @@ func evaluate(ctx context.Context, m *model.Model, obj Objective, set []*Example
 		if err := ctx.Err(); err != nil {
 			return 0, err
 		}
-		o, err := obj.Build(ctx, mb)
+		o, err := obj.Build(ctx, m, mb)
 		if err != nil {
 			return 0, err
 		}

@@ -175,12 +175,12 @@ type stopAfter struct {
 	dir    string
 }
 
-func (s *stopAfter) Build(ctx context.Context, mb []*Example) (model.Objective, error) {
+func (s *stopAfter) Build(ctx context.Context, m *model.Model, mb []*Example) (model.Objective, error) {
 	if _, err := os.Stat(s.dir); err == nil {
 		s.cancel()
 		return nil, ctx.Err()
 	}
-	return s.SFT.Build(ctx, mb)
+	return s.SFT.Build(ctx, m, mb)
 }
 
 // nanObjective has a non-finite loss on every step after the first.
@@ -189,9 +189,9 @@ type nanObjective struct {
 	n int
 }
 
-func (o *nanObjective) Build(ctx context.Context, mb []*Example) (model.Objective, error) {
+func (o *nanObjective) Build(ctx context.Context, m *model.Model, mb []*Example) (model.Objective, error) {
 	o.n++
-	obj, _ := o.SFT.Build(ctx, mb)
+	obj, _ := o.SFT.Build(ctx, m, mb)
 	if o.n > 1 {
 		// A CKD objective whose teacher log-probs are NaN.
 		ce := obj.(*model.CrossEntropy)

@@ -10,7 +10,7 @@ import (
 // SFT is cross-entropy on the target tokens.
 type SFT struct{}
 
-func (SFT) Build(_ context.Context, mb []*Example) (model.Objective, error) {
+func (SFT) Build(_ context.Context, _ *model.Model, mb []*Example) (model.Objective, error) {
 	o := &model.CrossEntropy{}
 	for _, e := range mb {
 		o.Seqs = append(o.Seqs, e.Seq)
@@ -37,7 +37,7 @@ type CKD struct {
 	KDRatio    float64 // 1: pure distillation
 }
 
-func (c *CKD) Build(ctx context.Context, mb []*Example) (model.Objective, error) {
+func (c *CKD) Build(ctx context.Context, student *model.Model, mb []*Example) (model.Objective, error) {
 	vals, ids, err := c.Teacher.TopK(ctx, mb, c.K)
 	if err != nil {
 		return nil, err
@@ -50,6 +50,13 @@ func (c *CKD) Build(ctx context.Context, mb []*Example) (model.Objective, error)
 	for _, e := range mb {
 		o.Seqs = append(o.Seqs, e.Seq)
 		o.Mask = append(o.Mask, e.Mask())
+	}
+	if c.TailLambda != 0 {
+		// The student's top-M found on the host from a forward pass: far
+		// cheaper than the in-graph bisection at a real vocabulary.
+		if o.Thresholds, err = student.TopMThresholds(o.Seqs, m); err != nil {
+			return nil, err
+		}
 	}
 	return o, nil
 }

@@ -40,7 +40,7 @@ func addTrainFlags(fs *flag.FlagSet, epochs int) *trainFlags {
 	fs.IntVar(&c.Steps, "steps", 0, "optimizer steps (0: --epochs over the data)")
 	fs.IntVar(&c.Epochs, "epochs", epochs, "epochs, when --steps is 0")
 	fs.IntVar(&c.Batch, "batch-size", 128, "sequences per optimizer step (the global batch)")
-	fs.IntVar(&c.MicroTok, "micro-batch-tokens", 4096, "padded tokens per micro-batch; gradients accumulate up to --batch-size")
+	fs.IntVar(&c.MicroTok, "micro-batch-tokens", 2048, "padded tokens per micro-batch; gradients accumulate up to --batch-size (memory ≈ 35 B × tokens × vocabulary)")
 	fs.Float64Var(&c.LR, "lr", 5e-6, "peak learning rate")
 	fs.Float64Var(&c.WarmupRatio, "warmup-ratio", 0.03, "linear warm-up over this fraction of the steps")
 	fs.Float64Var(&c.MinLRRatio, "min-lr-ratio", 0.1, "cosine decay to this fraction of --lr")
