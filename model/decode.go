@@ -651,12 +651,15 @@ func (b *Batcher) prefill(groups [][]*Sequence) error {
 	}
 	V := b.m.Config.VocabSize
 	n := 0
+	var seqs []*Sequence
+	var rows [][]float32
 	for j, g := range groups {
 		n += len(g[0].prompt)
 		for _, s := range g {
-			b.sample(s, logits[j*V:(j+1)*V])
+			seqs, rows = append(seqs, s), append(rows, logits[j*V:(j+1)*V])
 		}
 	}
+	b.sampleAll(seqs, rows)
 	b.mu.Lock()
 	b.stats.Prompts += uint64(n)
 	b.mu.Unlock()
@@ -664,14 +667,39 @@ func (b *Batcher) prefill(groups [][]*Sequence) error {
 	return nil
 }
 
-// sample draws a sequence's next token and frees its row when it ends.
-func (b *Batcher) sample(s *Sequence, logits []float32) {
-	tok, lp, top := s.smp.sample(logits)
+// sampleAll draws each sequence's next token from its row of logits and
+// frees the rows of those that end. Rows are sampled in parallel when the
+// vocabulary makes it worth it (a 151,936-way log-softmax per row); each
+// sequence has its own random stream, so the result does not depend on it.
+func (b *Batcher) sampleAll(seqs []*Sequence, rows [][]float32) {
+	type draw struct {
+		tok int
+		lp  float32
+		top []TokenLogprob
+	}
+	draws := make([]draw, len(seqs))
+	one := func(i int) {
+		tok, lp, top := seqs[i].smp.sample(rows[i])
+		draws[i] = draw{tok, lp, top}
+	}
+	if len(seqs) > 1 && b.m.Config.VocabSize >= 1<<15 {
+		var wg sync.WaitGroup
+		for i := range seqs {
+			wg.Go(func() { one(i) })
+		}
+		wg.Wait()
+	} else {
+		for i := range seqs {
+			one(i)
+		}
+	}
 	b.mu.Lock()
-	b.stats.Tokens++
+	b.stats.Tokens += uint64(len(seqs))
 	b.mu.Unlock()
-	if s.push(b.m, tok, lp, top) {
-		b.rows[s.row] = nil
+	for i, s := range seqs {
+		if s.push(b.m, draws[i].tok, draws[i].lp, draws[i].top) {
+			b.rows[s.row] = nil
+		}
 	}
 }
 
@@ -772,12 +800,15 @@ func (b *Batcher) step() error {
 		return err
 	}
 	V := b.m.Config.VocabSize
+	var seqs []*Sequence
+	var rows [][]float32
 	for r, s := range b.rows {
 		if s != nil {
 			s.n++
-			b.sample(s, flat[r*V:(r+1)*V])
+			seqs, rows = append(seqs, s), append(rows, flat[r*V:(r+1)*V])
 		}
 	}
+	b.sampleAll(seqs, rows)
 	b.mu.Lock()
 	b.stats.Steps++
 	b.mu.Unlock()
