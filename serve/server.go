@@ -106,6 +106,7 @@ func New(m *model.Model, tok *tokenizer.Tokenizer, tmpl *chat.Template, cfg Conf
 	if cfg.MaxN <= 0 {
 		cfg.MaxN = 16
 	}
+	cfg.MaxN = min(cfg.MaxN, cfg.MaxQueue) // a larger n could never be queued
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 8 << 20
 	}
