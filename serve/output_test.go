@@ -2,6 +2,7 @@ package serve
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -9,6 +10,7 @@ import (
 	"github.com/star-go/star/chat"
 	"github.com/star-go/star/internal/fixture"
 	"github.com/star-go/star/model"
+	"github.com/star-go/star/tokenizer"
 )
 
 // TestSplit parses scripted completions as the chat endpoint answers them.
@@ -172,5 +174,32 @@ func TestSamplingDefaults(t *testing.T) {
 	r, err := parseCompletion([]byte(`{"model": "m", "prompt": "x", "top_k": 5}`), lim)
 	if err != nil || r.Temperature != 0.6 || r.TopP != 0.95 || r.TopK != 5 {
 		t.Errorf("request defaults: %+v %v", r, err)
+	}
+}
+
+// TestStopIDs: generation stops at the model's EOS ids and at the
+// tokenizer's eos_token (<|im_end|> for Qwen3), as vLLM stops.
+func TestStopIDs(t *testing.T) {
+	dir := fixture.Path(t, "fixtures/qwen3")
+	tok, err := tokenizer.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl, err := chat.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.NewRandom(model.NewConfig(151669, 8, 1, 2, 1, 4, 8, true), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Gen.EOSTokenIDs = []int{151643}
+	s, err := New(m, tok, tmpl, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if !slices.Equal(s.eos, []int{151643, 151645}) {
+		t.Errorf("stop ids %v, want [151643 151645]", s.eos)
 	}
 }

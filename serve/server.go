@@ -19,6 +19,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/star-go/star/chat"
@@ -55,6 +56,7 @@ type Server struct {
 	metrics  *metrics
 	created  int64
 	defaults defaults
+	eos      []int
 }
 
 // Open loads the model, tokenizer and chat template of dir and starts the decoder.
@@ -117,6 +119,15 @@ func New(m *model.Model, tok *tokenizer.Tokenizer, tmpl *chat.Template, cfg Conf
 		cfg.ShutdownGrace = 30 * time.Second
 	}
 	s := &Server{cfg: cfg, m: m, tok: tok, tmpl: tmpl, metrics: newMetrics(), created: time.Now().Unix(), defaults: samplingDefaults(m)}
+	// Generation stops at the model's EOS ids and the tokenizer's eos_token,
+	// as vLLM stops.
+	s.eos = slices.Clone(m.EOSIDs())
+	if id, ok := tok.EOS(); ok && !slices.Contains(s.eos, id) {
+		s.eos = append(s.eos, id)
+	}
+	if s.eos == nil {
+		s.eos = []int{}
+	}
 	s.b = m.NewBatcher(model.BatcherOptions{MaxBatch: cfg.MaxBatch, MaxQueue: cfg.MaxQueue, MaxLen: cfg.MaxModelLen,
 		OnStep: s.metrics.step})
 	return s, nil
@@ -358,6 +369,8 @@ func (s *Server) generate(ctx context.Context, prompt []int, sp sampling, topLog
 	}
 	if sp.IgnoreEOS {
 		opt.EOS = []int{}
+	} else {
+		opt.EOS = s.eos
 	}
 	if len(sp.Stop) > 0 {
 		opt.StopStrings, opt.Decode = sp.Stop, s.tok.DecodeSkipSpecial
