@@ -85,3 +85,16 @@ func TestServeCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestBenchServe runs the load generator end to end on a tiny model.
+func TestBenchServe(t *testing.T) {
+	out, err := runStdout(t, "bench", "serve", "--tokenizer", fixture.Path(t, "fixtures/qwen3"), "--vocab", "1000", "--hidden", "8",
+		"--layers", "1", "--heads", "2", "--kv-heads", "1", "--head-dim", "4", "--intermediate", "8",
+		"--clients", "1,3", "--prompt-len", "4", "--new-tokens", "3", "--rounds", "1", "--repeat", "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "speed-up 3 vs 1 clients: serve ") || strings.Count(out, "\n") != 6 {
+		t.Errorf("bench serve output:\n%s", out)
+	}
+}
