@@ -223,12 +223,18 @@ func metricLines(t *testing.T, run string) []map[string]any {
 }
 
 // TestSimRLDeterministic: the same seed gives the same weights; another
-// seed other ones.
+// seed other ones. Both rollout modes.
 func TestSimRLDeterministic(t *testing.T) {
+	for _, continuous := range []bool{true, false} {
+		t.Run(fmt.Sprint("continuous=", continuous), func(t *testing.T) { deterministic(t, continuous) })
+	}
+}
+
+func deterministic(t *testing.T, continuous bool) {
 	dir, data := simrlModelDir(t, 6), simrlData(t, 8)
 	final := func(seed uint64) map[string][]float32 {
 		o := simrlOptions(t, dir, data)
-		o.GRPO.Seed = seed
+		o.GRPO.Seed, o.GRPO.Continuous = seed, continuous
 		if _, err := SimRL(context.Background(), o, io.Discard); err != nil {
 			t.Fatal(err)
 		}

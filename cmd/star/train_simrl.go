@@ -31,6 +31,7 @@ func runTrainSimRL(ctx context.Context, args []string) error {
 	fs.IntVar(&o.GRPO.MicroTokens, "micro-tokens", 4096, "most padded tokens per micro-batch")
 	fs.IntVar(&o.GRPO.MicroLogits, "micro-logits", 0, "most rows of logits per micro-batch (0: 2^26/vocab, ~256 MiB)")
 	fs.IntVar(&o.GRPO.GenBatch, "gen-batch", d.GenBatch, "sequences generated together")
+	fs.BoolVar(&o.GRPO.Continuous, "continuous", d.Continuous, "continuous batching (one prefill per prompt, finished rows replaced at once); =false: fixed batches")
 	fs.IntVar(&o.GRPO.MaxNewTokens, "max-new-tokens", d.MaxNewTokens, "completion token limit")
 	fs.IntVar(&o.MaxPromptLen, "max-prompt-len", 1024, "longer prompts are rejected")
 	fs.Float64Var(&o.GRPO.Temperature, "temperature", d.Temperature, "sampling temperature")

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"testing"
@@ -79,5 +80,51 @@ func BenchmarkIteration(b *testing.B) {
 		v    float64
 	}{{"generate_%", sum.Generate}, {"reward_%", sum.Reward}, {"ref_%", sum.Ref}, {"old_%", sum.Old}, {"update_%", sum.Update}} {
 		b.ReportMetric(100*p.v/sum.Total, p.name)
+	}
+}
+
+// BenchmarkRollout: generating 8 prompts × 8 samples (64 sequences) at
+// `star bench`'s model shape, with fixed batches (model.Generate) and with
+// continuous batching (one prefill per prompt). Long prompts run only
+// continuously: a fixed batch prefills all 64 rows at once, and its
+// [64, heads, T, T] attention does not fit a small machine's memory.
+// Reports completion tokens/s.
+func BenchmarkRollout(b *testing.B) {
+	m, err := model.NewRandom(model.NewConfig(8192, 256, 4, 8, 2, 32, 768, false), 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, shape := range []struct{ prompt, gen int }{{128, 64}, {1024, 32}} {
+		rng := rand.New(rand.NewPCG(1, 2))
+		var prompts []*Prompt
+		for range 8 {
+			ids := make([]int, shape.prompt)
+			for i := range ids {
+				ids[i] = 3 + rng.IntN(8000)
+			}
+			prompts = append(prompts, &Prompt{ID: "p", Tokens: ids})
+		}
+		for _, continuous := range []bool{false, true} {
+			if shape.prompt > 128 && !continuous {
+				continue
+			}
+			s := Sampling{N: 8, MaxNewTokens: shape.gen, Temperature: 1, TopP: 1, EOS: []int{}, GenBatch: 64, Continuous: continuous}
+			name := fmt.Sprintf("prompt=%d/new=%d/continuous=%v", shape.prompt, shape.gen, continuous)
+			b.Run(name, func(b *testing.B) {
+				if _, _, err := rollout(context.Background(), m, prompts, s, 1); err != nil { // compile
+					b.Fatal(err)
+				}
+				tokens := 0
+				b.ResetTimer()
+				for b.Loop() {
+					_, n, err := rollout(context.Background(), m, prompts, s, 1)
+					if err != nil {
+						b.Fatal(err)
+					}
+					tokens += n
+				}
+				b.ReportMetric(float64(tokens)/b.Elapsed().Seconds(), "tokens/s")
+			})
+		}
 	}
 }

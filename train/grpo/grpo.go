@@ -51,7 +51,7 @@ type Config struct {
 // Defaults returns STAR's Sim-RL configuration (STAR-SPEC §6.2).
 func Defaults() Config {
 	return Config{
-		Sampling:     Sampling{N: 8, MaxNewTokens: 512, Temperature: 1, TopP: 1, GenBatch: 64},
+		Sampling:     Sampling{N: 8, MaxNewTokens: 512, Temperature: 1, TopP: 1, GenBatch: 64, Continuous: true},
 		RolloutBatch: 128, MicroBatch: 8, Episodes: 3, Advantage: "group_norm",
 		Clip: 0.2, KLCoef: 1e-3, Filter: DefaultFilter, MaxRounds: 8, OldLogpTol: 1e-3,
 	}

@@ -48,10 +48,10 @@ var toolReward = RewardFunc(func(ctx context.Context, qs []Query) ([]Score, erro
 
 // learn runs Sim-RL on the tool task and returns the mean reward of the
 // first and last three iterations.
-func learn(t testing.TB, seed uint64) (first, last float64) {
+func learn(t testing.TB, seed uint64, continuous bool) (first, last float64) {
 	cfg := Defaults()
 	cfg.N, cfg.RolloutBatch, cfg.MaxNewTokens, cfg.MicroBatch, cfg.TrainBatch = 8, 8, 2, 16, 16
-	cfg.Episodes, cfg.Seed, cfg.EOS = 25, seed, []int{2}
+	cfg.Episodes, cfg.Seed, cfg.EOS, cfg.Continuous = 25, seed, []int{2}, continuous
 	mk := func() *model.Model {
 		m, err := model.NewRandom(model.NewConfig(16, 32, 1, 2, 1, 16, 64, true), seed)
 		if err != nil {
@@ -91,11 +91,13 @@ func TestLearningSignal(t *testing.T) {
 			seeds = append(seeds, uint64(i))
 		}
 	}
-	for _, seed := range seeds {
-		first, last := learn(t, seed)
-		t.Logf("seed %d: mean reward %.3f over the first 3 iterations, %.3f over the last 3 (+%.3f)", seed, first, last, last-first)
-		if last < first+0.3 {
-			t.Errorf("seed %d: reward %.3f → %.3f, want a rise of at least 0.3", seed, first, last)
+	for _, continuous := range []bool{false, true} {
+		for _, seed := range seeds {
+			first, last := learn(t, seed, continuous)
+			t.Logf("continuous %v seed %d: mean reward %.3f over the first 3 iterations, %.3f over the last 3 (+%.3f)", continuous, seed, first, last, last-first)
+			if last < first+0.3 {
+				t.Errorf("continuous %v seed %d: reward %.3f → %.3f, want a rise of at least 0.3", continuous, seed, first, last)
+			}
 		}
 	}
 }

@@ -42,17 +42,20 @@ type Sampling struct {
 	EOS          []int   `json:"eos"` // ids that end a completion
 	// GenBatch is the most sequences generated together (0: 64).
 	GenBatch int `json:"gen_batch"`
-}
-
-// Generator produces completions; *model.Model is one.
-type Generator interface {
-	Generate(ctx context.Context, prompts [][]int, opt model.GenerateOptions) ([]model.Generation, error)
+	// Continuous decodes with continuous batching (model.Batcher): a
+	// finished row takes the next sequence at once, and the n samples of a
+	// prompt share one prefill. Off: fixed batches of GenBatch rows with
+	// model.Generate, each running until its longest row ends.
+	Continuous bool `json:"continuous"`
 }
 
 // rollout generates s.N samples of every prompt, in chunks of GenBatch
 // sequences; chunk k samples with seed mix(seed, k). Prompts are generated
 // shortest first (less left padding) and returned in the given order.
-func rollout(ctx context.Context, gen Generator, prompts []*Prompt, s Sampling, seed uint64) ([]Group, int, error) {
+func rollout(ctx context.Context, gen *model.Model, prompts []*Prompt, s Sampling, seed uint64) ([]Group, int, error) {
+	if s.Continuous {
+		return rolloutContinuous(ctx, gen, prompts, s, seed)
+	}
 	order := make([]int, len(prompts))
 	for i := range order {
 		order[i] = i
@@ -91,6 +94,56 @@ func rollout(ctx context.Context, gen Generator, prompts []*Prompt, s Sampling, 
 			o := out[i]
 			groups[r.group].Samples[r.sample] = Sample{Tokens: o.Tokens, Logprobs: o.Logprobs, Finish: o.FinishReason}
 			tokens += len(o.Tokens)
+		}
+	}
+	return groups, tokens, nil
+}
+
+// rolloutContinuous is rollout with continuous batching. Every group is
+// queued from the decoding goroutine before it admits any (Batcher.Do), so
+// which rows run together depends only on when earlier ones end: the
+// rollout is as reproducible as the batched one. Group i samples with seed
+// mix(seed, i), its sample j from the stream (that seed, j).
+func rolloutContinuous(ctx context.Context, m *model.Model, prompts []*Prompt, s Sampling, seed uint64) ([]Group, int, error) {
+	bs := s.GenBatch
+	if bs <= 0 {
+		bs = 64
+	}
+	order := make([]int, len(prompts))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return len(prompts[a].Tokens) - len(prompts[b].Tokens) })
+	b := m.NewBatcher(model.BatcherOptions{MaxBatch: bs, MaxQueue: len(prompts)*s.N + 1})
+	defer b.Close()
+	seqs := make([][]*model.Sequence, len(prompts))
+	err := b.Do(ctx, func(*model.Model) error {
+		for k, i := range order {
+			ss, err := b.Submit(ctx, prompts[i].Tokens, s.N, model.GenerateOptions{
+				MaxNewTokens: s.MaxNewTokens, Temperature: s.Temperature, TopP: s.TopP,
+				Seed: mix(seed, uint64(k)), EOS: s.EOS,
+			})
+			if err != nil {
+				return fmt.Errorf("prompt %s: %w", prompts[i].ID, err)
+			}
+			seqs[i] = ss
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("generate: %w", err)
+	}
+	groups := make([]Group, len(prompts))
+	tokens := 0
+	for i, p := range prompts {
+		groups[i] = Group{Prompt: p, Samples: make([]Sample, s.N)}
+		for j, sq := range seqs[i] {
+			g, err := sq.Wait(ctx) // err: also how the sequence ended
+			if err != nil {
+				return nil, 0, fmt.Errorf("generate: prompt %s: %w", p.ID, err)
+			}
+			groups[i].Samples[j] = Sample{Tokens: g.Tokens, Logprobs: g.Logprobs, Finish: g.FinishReason}
+			tokens += len(g.Tokens)
 		}
 	}
 	return groups, tokens, nil
