@@ -190,7 +190,7 @@ func benchLoop(b *testing.B, ckd bool) {
 	b.ResetTimer()
 	runDir := filepath.Join(dir, "run")
 	cfg := Config{Kind: "bench", Model: mdir, Data: data, RunDir: runDir, Steps: steps, Batch: benchBatch,
-		MicroTok: benchBatch * benchSeq, LR: 1e-4}
+		MicroTok: benchBatch * benchSeq, LR: 1e-4, Progress: io.Discard}
 	if _, err := Train(context.Background(), cfg, obj, io.Discard); err != nil {
 		b.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -45,6 +46,8 @@ type Config struct {
 	EvalEvery    int // eval every N steps (0: at the end only)
 	// MaxNonFinite consecutive non-finite steps stop the run.
 	MaxNonFinite int
+	// Progress receives the progress bar (nil: stderr).
+	Progress io.Writer `json:"-"`
 	// Extra holds the objective's settings, recorded in run.json.
 	Extra map[string]any
 	// Plot writes RUN_DIR/curves.png at the end (nil: none).
@@ -211,7 +214,11 @@ func Train(ctx context.Context, cfg Config, obj Objective, log io.Writer) (*Summ
 	}
 	printSettings(log, cfg, total, stepsPerEpoch, len(examples), len(evalSet), dstats, rejects)
 
-	bar := progress.New(cfg.Kind, int64(total-tr.Step), "step")
+	pw := cfg.Progress
+	if pw == nil {
+		pw = os.Stderr
+	}
+	bar := progress.NewWriter(pw, cfg.Kind, int64(total-tr.Step), "step")
 	defer bar.Finish()
 	start := time.Now()
 	var failed []int
