@@ -156,8 +156,9 @@ func Stages(c Config, exec Exec) []Stage {
 		Done: p("runs", StudentCKDSimRL, "final", "config.json"), ResumeFrom: from, Resume: more})
 	for _, arm := range Arms {
 		add(Stage{Name: "eval " + arm, What: "BFCL checker on the held-out test split: " + arm,
-			Args: []string{"eval", "bfcl", "run", "--data", p("world", "bfcl"), "--model", c.ModelDir(arm), "-o", p("eval", arm), "--resume"},
-			Done: p("eval", arm, "summary.json")})
+			Args: []string{"eval", "bfcl", "run", "--data", p("world", "bfcl"), "--model", c.ModelDir(arm), "-o", p("eval", arm),
+				"--max-new-tokens", strconv.Itoa(2 * z.MaxNewTokens), "--concurrency", "32"},
+			Done: p("eval", arm, "summary.json"), ResumeFrom: p("eval", arm, "responses.jsonl"), Resume: []string{"--resume"}})
 	}
 	add(Stage{Name: "curves", What: "every training curve in one picture",
 		Args: []string{"plot", p("runs", "teacher"), p("runs", StudentSFT), p("runs", StudentCKD), p("runs", StudentCKDSimRL), "-o", p("curves.png")},

@@ -25,7 +25,12 @@ func runDemo(ctx context.Context, args []string) error {
 	if len(pos) > 0 {
 		return fmt.Errorf("%w: unexpected arguments %v", errUsage, pos)
 	}
-	return demo.Run(ctx, demo.Config{Dir: *out, Seed: *seed, Quick: *quick}, runCommand, os.Stdout, os.Stderr)
+	// The stages' own reports (eval tables, summaries) go to stderr with their
+	// progress; stdout gets only the demo's results table.
+	stdout := os.Stdout
+	os.Stdout = os.Stderr
+	defer func() { os.Stdout = stdout }()
+	return demo.Run(ctx, demo.Config{Dir: *out, Seed: *seed, Quick: *quick}, runCommand, stdout, os.Stderr)
 }
 
 // runCommand runs a star command line in this process, as the demo's stages do.
