@@ -10,15 +10,26 @@ BENCHTIME ?= 2s
 # Tests of the patched packages of third_party/compute (their own module).
 COMPUTE_PKGS ?= ./internal/gobackend/... ./internal/vecmath/... ./gobackend/...
 
-.PHONY: all build test test-compute test-simd test-gguf test-openai bench bench-serve bench-peers lint fuzz clean
+.PHONY: all build demo test test-go test-demo test-compute test-simd test-gguf test-openai bench bench-serve bench-peers lint fuzz clean
 
 all: lint test build
 
 build:
 	GOEXPERIMENT=$(SIMD) $(GO) build -o $(BIN) ./cmd/star
 
-test: test-compute
+# The whole STAR curriculum on a synthetic world, on this CPU (docs/demo.md).
+DEMO_DIR ?= star-demo
+demo: build
+	$(BIN) demo -o $(DEMO_DIR) $(DEMO_FLAGS)
+
+test: test-compute test-go test-demo
+
+test-go:
 	$(GO) test -count=1 $(PKGS)
+
+# `star demo --quick` end to end, asserting what must hold (cmd/star/demo_test.go).
+test-demo:
+	STAR_DEMO=1 $(GO) test -count=1 -timeout 20m -run TestDemoQuick -v ./cmd/star
 
 test-compute:
 	cd third_party/compute && $(GO) test -count=1 $(COMPUTE_PKGS)
