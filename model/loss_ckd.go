@@ -109,6 +109,16 @@ func (c *CKD) Inputs(T int) ([]any, error) {
 
 func (c *CKD) Loss(logits, ids *Node, extra []*Node) (*Node, []*Node) {
 	mask, tv, tid := extra[0], extra[1], extra[2]
+	// STAR's fkl with the top-M given (or no tail penalty) has a hand-written
+	// gradient (loss_ckd_fast.go). KDRatio 0 is pure CE: it stays on autodiff,
+	// the reference TestCrossEntropyGradient checks CrossEntropy against.
+	if c.KLType == "fkl" && c.KDRatio != 0 && (c.TailCoef == 0 || c.Thresholds != nil) {
+		var tau *Node
+		if c.TailCoef != 0 {
+			tau = extra[3]
+		}
+		return fklHead(logits, ids, mask, tv, tid, tau, c.TailCoef, c.KDRatio)
+	}
 	logp, ls := tokenLogprobs(logits, ids) // ls [B,T-1,V]
 	lsK := gatherLast(ls, tid)             // student log-probs at the teacher's ids
 	pt, ps := Exp(tv), Exp(lsK)

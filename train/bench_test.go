@@ -10,7 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -225,4 +227,75 @@ func readMetricsB(b *testing.B, runDir string) []map[string]any {
 		}
 	}
 	return out
+}
+
+// BenchmarkCKDStepQwen06B is one CKD step at Qwen3-0.6B's shape (28 layers,
+// hidden 1024, 16/8 heads of 128, MLP 3072, the real 151,936 vocabulary,
+// tied, random weights) on 1 × 256 tokens with the teacher's top-100 read
+// from a STORE; it reports tokens/s and peak RSS. It needs ~12 GB and runs
+// only when STAR_BENCH_QWEN06B is set (to the number of layers: 28 for the
+// real depth, fewer to fit a small machine).
+func BenchmarkCKDStepQwen06B(b *testing.B) {
+	layers, _ := strconv.Atoi(os.Getenv("STAR_BENCH_QWEN06B"))
+	if layers <= 0 {
+		b.Skip("set STAR_BENCH_QWEN06B=28 (needs ~12 GB)")
+	}
+	const V, seq, k = 151936, 256, 100
+	m, err := model.NewRandom(model.NewConfig(V, 1024, layers, 16, 8, 128, 3072, true), 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	in, tg := make([]int, seq/2), make([]int, seq/2)
+	for i := range in {
+		in[i], tg[i] = rng.IntN(V), rng.IntN(V)
+	}
+	ex := []*Example{{Seq: append(append([]int(nil), in...), tg...), PromptLen: len(in), Key: SeqKey(in, tg)}}
+	path := filepath.Join(b.TempDir(), "topk.bin")
+	sw, err := CreateStore(path, StoreHeader{Teacher: "random", K: k, VocabSize: V, MaxLen: seq})
+	if err != nil {
+		b.Fatal(err)
+	}
+	rec := &StoreRecord{Key: ex[0].Key, First: len(in) - 1}
+	for range len(tg) {
+		for j := range k {
+			rec.IDs = append(rec.IDs, int32((j*7919+rng.IntN(7919))%V))
+			rec.Vals = append(rec.Vals, float32(math.Log(0.9/float64(k))))
+		}
+	}
+	if err := sw.Add(rec); err != nil {
+		b.Fatal(err)
+	}
+	if err := sw.Close(); err != nil {
+		b.Fatal(err)
+	}
+	s, err := OpenStore(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	obj := &CKD{Teacher: &StoreTeacher{S: s}, K: k, TailLambda: 10, KL: "fkl", KDRatio: 1}
+	tr := model.NewTrainer(m, model.DefaultAdamW(1e-4), model.CosineSchedule(3e-6, 100))
+	step := func() {
+		o, err := obj.Build(context.Background(), m, ex)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := tr.Accumulate(o); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := tr.Apply(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	step() // compiles
+	b.ResetTimer()
+	t0 := time.Now()
+	for range b.N {
+		step()
+	}
+	b.ReportMetric(float64(b.N*seq)/time.Since(t0).Seconds(), "tokens/s")
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	b.ReportMetric(float64(ru.Maxrss)/1024, "peak-MiB")
 }
