@@ -443,6 +443,16 @@ func parseCompletion(body []byte, lim limits) (*completionRequest, error) {
 	if r.sampling, err = parseSampling(f, lim, "max_tokens"); err != nil {
 		return nil, err
 	}
+	if bo, err := f.integer("best_of", 1, 1, math.MaxInt32); err != nil {
+		return nil, err
+	} else if bo != 1 && bo != int64(r.N) {
+		return nil, badRequest("best_of", "unsupported_parameter", "best_of other than n is not supported by this server")
+	}
+	if sfx, _, err := f.str("suffix"); err != nil {
+		return nil, err
+	} else if sfx != "" {
+		return nil, badRequest("suffix", "unsupported_parameter", "suffix is not supported by this server")
+	}
 	if r.Stream && r.PromptLogprobs >= 0 {
 		return nil, badRequest("prompt_logprobs", "invalid_value", "prompt_logprobs is not supported with stream: true")
 	}

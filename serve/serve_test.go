@@ -425,6 +425,8 @@ func TestErrors(t *testing.T) {
 		{"token out of vocabulary", "/v1/completions", `{"model": "script", "prompt": [1, 999999]}`, auth, 400, "prompt"},
 		{"logprobs over limit", "/v1/completions", `{"model": "script", "prompt": "x", "logprobs": 6}`, auth, 400, "logprobs"},
 		{"prompt_logprobs over limit", "/v1/completions", `{"model": "script", "prompt": "x", "prompt_logprobs": 99}`, auth, 400, "prompt_logprobs"},
+		{"best_of", "/v1/completions", `{"model": "script", "prompt": "x", "best_of": 3}`, auth, 400, "best_of"},
+		{"suffix", "/v1/completions", `{"model": "script", "prompt": "x", "suffix": "end"}`, auth, 400, "suffix"},
 		{"no prompt", "/v1/completions", `{"model": "script"}`, auth, 400, "prompt"},
 		{"max_tokens zero", "/v1/completions", `{"model": "script", "prompt": "x", "max_tokens": 0}`, auth, 400, "max_tokens"},
 		{"body too large", "/v1/completions", `{"model": "script", "prompt": "` + strings.Repeat("x", 5000) + `"}`, auth, 413, ""},
