@@ -14,7 +14,7 @@ func init() {
 }
 
 func runDemoWorld(ctx context.Context, args []string) error {
-	fs := newFlags("demo world", "-o DIR [--seed S] [--quick] [--train N] [--rl N] [--test N] [--distractors N] [--bfcl-tools]")
+	fs := newFlags("demo world", "-o DIR [--seed S] [--quick] [--train N] [--rl N] [--test N] [--distractors N] [--domains N] [--bfcl-tools]")
 	out := fs.String("o", "", "output directory")
 	seed := fs.Uint64("seed", 1, "random seed (the same seed writes the same files)")
 	quick := fs.Bool("quick", false, "the small world of `star demo --quick`")
@@ -22,6 +22,7 @@ func runDemoWorld(ctx context.Context, args []string) error {
 	rl := fs.Int("rl", -1, "RL prompts (default: 400, --quick 64)")
 	test := fs.Int("test", -1, "test records (default: 400, --quick 100)")
 	distractors := fs.Int("distractors", -1, "extra tools listed in multiple, parallel_multiple and irrelevance cases (default 1)")
+	domains := fs.Int("domains", 0, "use only the first N of the 10 domains (an easier world; 0: all)")
 	bfclTools := fs.Bool("bfcl-tools", false, "write the records' tools as BFCL's Qwen prompt shows them (train on what `star eval bfcl` will show)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -46,6 +47,7 @@ func runDemoWorld(ctx context.Context, args []string) error {
 		}
 	}
 	cfg.BFCLTools = *bfclTools
+	cfg.Domains = *domains
 	w, err := world.Generate(cfg)
 	if err != nil {
 		return err
@@ -67,6 +69,6 @@ func runDemoWorld(ctx context.Context, args []string) error {
 		parts = append(parts, fmt.Sprintf("%s %d", cs, n))
 	}
 	fmt.Fprintf(os.Stderr, "wrote %s: %d tools; train %d, rl %d, test %d (%s); seed %d\n",
-		*out, len(world.Catalog), len(w.Train), len(w.RL), len(w.Test), strings.Join(parts, ", "), cfg.Seed)
+		*out, len(w.Tools), len(w.Train), len(w.RL), len(w.Test), strings.Join(parts, ", "), cfg.Seed)
 	return nil
 }

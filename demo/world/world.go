@@ -57,6 +57,10 @@ type Config struct {
 	MaxParallel int
 	// OptionalRate is the chance that a request sets each optional parameter.
 	OptionalRate float64
+	// Domains, when > 0, keeps only the first Domains domains of the
+	// catalogue (at least 2: irrelevance needs another domain): fewer tools
+	// make an easier world for smaller models or shorter runs.
+	Domains int
 	// BFCLTools writes the messages records' tools exactly as BFCL's Qwen
 	// prompt shows them (BFCL type names, and gorilla's "Note that the
 	// provided function is in Python 3 syntax." after each description), so
@@ -113,6 +117,7 @@ type Example struct {
 // World is the generated data.
 type World struct {
 	Config Config
+	Tools  []*Tool // the catalogue in use (all of it unless Config.Domains)
 	Train  []*Example
 	RL     []*Example
 	Test   []*Example
@@ -144,8 +149,12 @@ func Generate(c Config) (*World, error) {
 			return nil, fmt.Errorf("world: unknown case %q in the mix (want one of %v)", k, Cases)
 		}
 	}
-	w := &World{Config: c}
-	g := &gen{cfg: c, r: rand.New(rand.NewPCG(c.Seed, 0x5eed5eed)), seen: map[string]bool{}}
+	tools, err := Tools(c.Domains)
+	if err != nil {
+		return nil, err
+	}
+	w := &World{Config: c, Tools: tools}
+	g := &gen{cfg: c, r: rand.New(rand.NewPCG(c.Seed, 0x5eed5eed)), seen: map[string]bool{}, tools: tools}
 	for _, s := range []struct {
 		name string
 		n    int
@@ -205,9 +214,10 @@ func caseList(n int, mix map[string]float64) []string {
 }
 
 type gen struct {
-	cfg  Config
-	r    *rand.Rand
-	seen map[string]bool // queries already generated, across splits
+	cfg   Config
+	tools []*Tool
+	r     *rand.Rand
+	seen  map[string]bool // queries already generated, across splits
 }
 
 // phrases returns the training or the test-only variants.
@@ -307,13 +317,21 @@ func (g *gen) draw(test bool, cs string) *Example {
 	return ex
 }
 
+// pickTool draws a tool that ok accepts (any when ok is nil), or nil if none does.
 func (g *gen) pickTool(ok func(*Tool) bool) *Tool {
-	for {
-		t := Catalog[g.r.IntN(len(Catalog))]
-		if ok == nil || ok(t) {
-			return t
+	if ok == nil {
+		return g.tools[g.r.IntN(len(g.tools))]
+	}
+	var cands []*Tool
+	for _, t := range g.tools {
+		if ok(t) {
+			cands = append(cands, t)
 		}
 	}
+	if len(cands) == 0 {
+		return nil
+	}
+	return cands[g.r.IntN(len(cands))]
 }
 
 // withDistractors adds n tools not already listed (one from the same domain
@@ -324,7 +342,7 @@ func (g *gen) withDistractors(tools []*Tool, n int, allow func(*Tool) bool) []*T
 	avail := func(t *Tool) bool { return !slices.Contains(out, t) && (allow == nil || allow(t)) }
 	if len(tools) > 0 && n > 0 {
 		var same []*Tool
-		for _, t := range Catalog {
+		for _, t := range g.tools {
 			if t.Domain == tools[0].Domain && avail(t) {
 				same = append(same, t)
 			}
@@ -335,7 +353,11 @@ func (g *gen) withDistractors(tools []*Tool, n int, allow func(*Tool) bool) []*T
 		}
 	}
 	for ; n > 0; n-- {
-		out = append(out, g.pickTool(avail))
+		t := g.pickTool(avail)
+		if t == nil {
+			break // a small catalogue (Config.Domains) has run out
+		}
+		out = append(out, t)
 	}
 	g.r.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
 	return out
@@ -594,6 +616,29 @@ func (g *gen) poolItem(pool string) string {
 		return strings.ToLower(g.pick(pools["person"])) + "@example.com"
 	}
 	return g.pick(pools[pool])
+}
+
+// Tools returns the tools of the first n domains of the catalogue (all for n = 0).
+func Tools(n int) ([]*Tool, error) {
+	var domains []string
+	for _, t := range Catalog {
+		if !slices.Contains(domains, t.Domain) {
+			domains = append(domains, t.Domain)
+		}
+	}
+	if n == 0 {
+		n = len(domains)
+	}
+	if n < 2 || n > len(domains) {
+		return nil, fmt.Errorf("world: %d domains: want 2 to %d", n, len(domains))
+	}
+	var out []*Tool
+	for _, t := range Catalog {
+		if slices.Index(domains, t.Domain) < n {
+			out = append(out, t)
+		}
+	}
+	return out, nil
 }
 
 // disjoint fails when a test-only phrasing is also a training one.

@@ -377,6 +377,32 @@ func TestRenderedLengths(t *testing.T) {
 	}
 }
 
+// Domains keeps a smaller catalogue, and every record stays inside it.
+func TestDomains(t *testing.T) {
+	c := Quick(4)
+	c.Domains = 3
+	c.Distractors = 4 // more than some cases can find: lists just stop short
+	w := generate(t, c)
+	if len(w.Tools) != 11 { // weather 3, travel 4, dining 4
+		t.Fatalf("%d tools in 3 domains, want 11", len(w.Tools))
+	}
+	for _, ex := range all(w) {
+		for _, tool := range ex.Tools {
+			if !slices.Contains(w.Tools, tool) {
+				t.Fatalf("%s lists %s, outside the 3 domains", ex.ID, tool.Name)
+			}
+		}
+		if _, err := ex.Record(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, n := range []int{1, 11} {
+		if _, err := Tools(n); err == nil {
+			t.Errorf("Tools(%d) accepted", n)
+		}
+	}
+}
+
 func TestGenerateErrors(t *testing.T) {
 	c := Quick(1)
 	c.Mix = map[string]float64{"simpel": 1}

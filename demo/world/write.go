@@ -107,9 +107,9 @@ func (w *World) Summary() *pyjson.Object {
 		}
 		counts.Set(s.name, per)
 	}
-	tools := make([]any, len(Catalog))
+	tools := make([]any, len(w.Tools))
 	domains := map[string]bool{}
-	for i, t := range Catalog {
+	for i, t := range w.Tools {
 		tools[i] = t.Schema()
 		domains[t.Domain] = true
 	}
