@@ -144,10 +144,18 @@ func Generate(c Config) (*World, error) {
 	if mix == nil {
 		mix = DefaultMix
 	}
-	for k := range mix {
+	total := 0.0
+	for k, v := range mix {
 		if !slices.Contains(Cases, k) {
 			return nil, fmt.Errorf("world: unknown case %q in the mix (want one of %v)", k, Cases)
 		}
+		if v < 0 {
+			return nil, fmt.Errorf("world: negative share %g for %s", v, k)
+		}
+		total += v
+	}
+	if total == 0 {
+		return nil, fmt.Errorf("world: the case mix is empty")
 	}
 	tools, err := Tools(c.Domains)
 	if err != nil {

@@ -409,6 +409,18 @@ func TestGenerateErrors(t *testing.T) {
 	if _, err := Generate(c); err == nil || !strings.Contains(err.Error(), "simpel") {
 		t.Fatalf("unknown case: %v", err)
 	}
+	c.Mix = map[string]float64{Simple: 0}
+	if _, err := Generate(c); err == nil {
+		t.Fatal("an empty mix accepted")
+	}
+	c = Quick(1)
+	c.Mix = map[string]float64{Simple: 1}
+	w := generate(t, c)
+	for _, ex := range all(w) {
+		if ex.Case != Simple {
+			t.Fatalf("mix {simple: 1} gave a %s record", ex.Case)
+		}
+	}
 	c = Quick(1)
 	c.Test = -1
 	if _, err := Generate(c); err == nil {
