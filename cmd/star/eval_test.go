@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -125,8 +126,20 @@ func TestEvalBFCLRunCommand(t *testing.T) {
 	if n := len(readLines(t, filepath.Join(out, "responses.jsonl"))); n != 3 {
 		t.Errorf("%d responses", n)
 	}
+	// Responses (and so verdicts) are written as they arrive: look them up by id.
 	v := readLines(t, filepath.Join(out, "verdicts.jsonl"))
-	if len(v) != 3 || !strings.Contains(v[0], `"valid": true`) || strings.Contains(v[1], `"valid": true`) {
+	valid := map[string]bool{}
+	for _, line := range v {
+		var row struct {
+			ID    string `json:"id"`
+			Valid bool   `json:"valid"`
+		}
+		if err := json.Unmarshal([]byte(line), &row); err != nil {
+			t.Fatalf("verdict %q: %v", line, err)
+		}
+		valid[row.ID] = row.Valid
+	}
+	if len(v) != 3 || !valid["simple_0"] || valid["simple_1"] || valid["simple_2"] {
 		t.Errorf("verdicts %q", v)
 	}
 	if err := runBFCLRun(ctx, []string{"--data", sample, "--endpoint", srv.URL, "-o", out}); err == nil || !strings.Contains(err.Error(), "--served-model") {
