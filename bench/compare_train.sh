@@ -6,11 +6,12 @@
 #   PyTorch: bench/torch_ckd.py sft|ckd at 1 and 2 threads (the better is used).
 # Shape: `star bench train`'s (vocab 8192, hidden 256, 4 layers, 4 × 256 tokens).
 #
-#   bench/compare_train.sh            # STEPS=3 timed steps each
-#   STEPS=5 bench/compare_train.sh
+#   bench/compare_train.sh                 # STEPS=3 timed steps each
+#   STEPS=5 REPEAT=3 bench/compare_train.sh   # best of 3 runs each, interleaved
 set -eu
 cd "$(dirname "$0")/.."
 STEPS=${STEPS:-3}
+REPEAT=${REPEAT:-1}
 PY=""
 for p in ${PYTHON:-} python3 /usr/bin/python3; do
 	if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import torch' >/dev/null 2>&1; then
@@ -25,10 +26,18 @@ torch() { # mode → best tokens/s over 1 and 2 threads
 	b=$("$PY" bench/torch_ckd.py "$1" --threads 2 --steps "$STEPS" | sed -n 's/^tokens\/s: //p')
 	echo "$a $b" | awk '{print ($1 > $2) ? $1 : $2}'
 }
+best() { echo "$1 $2" | awk '{print ($1 > $2) ? $1 : $2}'; }
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+go test -c -o "$TMP/train.test" ./train/
+gobench() { "$TMP/train.test" -test.run '^$' -test.bench "$1\$" -test.benchtime "${STEPS}x" 2>/dev/null | grep "^Benchmark" | rate; }
 for mode in SFT CKD; do
-	step=$(go test -run '^$' -bench "${mode}Step\$" -benchtime "${STEPS}x" ./train/ 2>/dev/null | grep "^Benchmark" | rate)
-	pt=$(torch "$(echo $mode | tr A-Z a-z)")
-	loop=$(go test -run '^$' -bench "${mode}Loop\$" -benchtime "${STEPS}x" ./train/ 2>/dev/null | grep "^Benchmark" | rate)
+	step=0 loop=0 pt=0
+	for _ in $(seq "$REPEAT"); do
+		step=$(best "$step" "$(gobench ${mode}Step)")
+		pt=$(best "$pt" "$(torch "$(echo $mode | tr A-Z a-z)")")
+		loop=$(best "$loop" "$(gobench ${mode}Loop)")
+	done
 	echo "$mode: Go step $step tokens/s, Go loop $loop, PyTorch $pt (best of 1/2 threads)" |
 		awk -v s="$step" -v l="$loop" -v p="$pt" '{ if (p > 0) printf "%s → step %.2f×, loop %.2f× PyTorch\n", $0, s/p, l/p; else print $0 " (no PyTorch)" }'
 done
