@@ -27,11 +27,17 @@ type Scorer interface {
 	Score(ctx context.Context, seq []int, first, k int) (ids []int32, vals []float32, err error)
 }
 
-// ModelScorer scores with a checkpoint in-process.
-type ModelScorer struct{ M *model.Model }
+// ModelScorer scores with a checkpoint in-process, one sequence at a time
+// (a Model is not safe for concurrent use; the engine uses every core).
+type ModelScorer struct {
+	M  *model.Model
+	mu sync.Mutex
+}
 
 func (s *ModelScorer) Score(_ context.Context, seq []int, first, k int) ([]int32, []float32, error) {
+	s.mu.Lock()
 	vals, ids, err := s.M.TopKLogprobs([][]int{seq}, k)
+	s.mu.Unlock()
 	if err != nil {
 		return nil, nil, err
 	}
