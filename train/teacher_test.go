@@ -38,7 +38,7 @@ func fakeVLLM(t *testing.T, m *model.Model) (*httptest.Server, *atomic.Int32) {
 			return
 		case 2:
 			select {
-			case <-time.After(700 * time.Millisecond):
+			case <-time.After(time.Second):
 			case <-r.Context().Done():
 			}
 			return
@@ -87,13 +87,15 @@ func TestTeacherTopKEndpoint(t *testing.T) {
 	dir := t.TempDir()
 	job := TopKJob{Data: data, Teacher: "teacher-8b", VocabSize: 1000, K: 20, MaxLen: 2048, Concurrency: 1}
 	job.Out = filepath.Join(dir, "endpoint.bin")
-	sc := &EndpointScorer{Model: "teacher-8b", Client: &endpoint.Client{BaseURL: srv.URL, Timeout: 300 * time.Millisecond,
+	sc := &EndpointScorer{Model: "teacher-8b", Client: &endpoint.Client{BaseURL: srv.URL, Timeout: 500 * time.Millisecond,
 		Backoff: 5 * time.Millisecond, MaxAttempts: 4, Concurrency: 1}}
 	if err := WriteTopK(context.Background(), job, sc, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	if n := calls.Load(); n != 4 {
-		t.Errorf("%d requests, want 4 (a 500, a timeout, then one per record)", n)
+	// A 500, a timeout, then one per record (more if a loaded machine
+	// made a normal answer time out too).
+	if n := calls.Load(); n < 4 {
+		t.Errorf("%d requests, want at least 4", n)
 	}
 	job.Out = filepath.Join(dir, "local.bin")
 	if err := WriteTopK(context.Background(), job, &ModelScorer{M: teacher}, io.Discard); err != nil {
