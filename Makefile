@@ -66,6 +66,7 @@ test-openai:
 bench-peers:
 	bash bench/tokenizer/compare.sh
 	bash bench/compare.sh
+	sh bench/compare_train.sh
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
