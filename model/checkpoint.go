@@ -31,6 +31,9 @@ type Model struct {
 	graphs    graphCache
 	// decode-layout weights and the parameter tensors they were made from
 	decSrc, decW []*tensors.Tensor
+	// host-step weights (hostdecode.go) and the tensors they were made from
+	host    *hostWeights
+	hostSrc []*tensors.Tensor
 }
 
 // tokenizerFiles are copied next to a saved checkpoint when present.

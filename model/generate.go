@@ -171,6 +171,11 @@ type decoder struct {
 	index    int // next cache slot to write
 	prompts  [][]int
 	cache    []*tensors.Tensor // per layer K [B,Hkv,D,S] then V [B,Hkv,S,D]
+	host     *hostStep         // one-token steps on the host (hostdecode.go), after the prefill
+	// the host step's inputs and outputs, reused
+	hostIDs                   []int32
+	hostPos, hostLo, hostSlot []int
+	rows                      [][]float32
 }
 
 func (m *Model) newDecoder(prompts [][]int, maxNew int) (*decoder, error) {
@@ -194,6 +199,9 @@ func (m *Model) newDecoder(prompts [][]int, maxNew int) (*decoder, error) {
 // step feeds the prompt (step 0) or the last sampled tokens and returns the
 // logits [B][V] of the next token.
 func (d *decoder) step(step int, last []int) ([][]float32, error) {
+	if step > 0 && d.host != nil {
+		return d.hostStep(last), nil
+	}
 	T := 1
 	if step == 0 {
 		T = d.Tp
@@ -250,12 +258,53 @@ func (d *decoder) step(step int, last []int) ([][]float32, error) {
 	if err != nil {
 		return nil, err
 	}
+	if step == 0 && d.m.useHostDecode() {
+		if err := d.toHost(); err != nil {
+			return nil, err
+		}
+	}
 	V := d.m.Config.VocabSize
 	rows := make([][]float32, d.B)
 	for b := range rows {
 		rows[b] = flat[b*V : (b+1)*V]
 	}
 	return rows, nil
+}
+
+// toHost moves the cache to a hostStep, which runs the following steps.
+func (d *decoder) toHost() error {
+	w, err := d.m.hostWeights()
+	if err != nil {
+		return err
+	}
+	h := newHostStep(d.m.Config, w, d.B, d.S)
+	if err := h.loadCache(d.cache); err != nil {
+		return err
+	}
+	for _, c := range d.cache {
+		c.FinalizeAll()
+	}
+	d.cache, d.host = nil, h
+	d.hostIDs = make([]int32, d.B)
+	d.hostPos, d.hostLo, d.hostSlot = make([]int, d.B), make([]int, d.B), make([]int, d.B)
+	d.rows = make([][]float32, d.B)
+	return nil
+}
+
+// hostStep feeds the last sampled tokens to the host step.
+func (d *decoder) hostStep(last []int) [][]float32 {
+	for b := range d.B {
+		d.hostIDs[b] = int32(last[b])
+		d.hostPos[b] = d.index - d.leftPads[b]
+		d.hostLo[b], d.hostSlot[b] = d.leftPads[b], d.index
+	}
+	logits := d.host.run(d.hostIDs, d.hostPos, d.hostLo, d.hostSlot)
+	d.index++
+	V := d.m.Config.VocabSize
+	for b := range d.rows {
+		d.rows[b] = logits[b*V : (b+1)*V]
+	}
+	return d.rows
 }
 
 // decodeGraph: decode-layout weights (params with [in,out] projections,
@@ -341,4 +390,4 @@ func (m *Model) decodeWeights() ([]*tensors.Tensor, error) {
 
 // paramsChanged drops what was derived from the parameters after they were
 // updated in place.
-func (m *Model) paramsChanged() { m.decSrc, m.decW = nil, nil }
+func (m *Model) paramsChanged() { m.decSrc, m.decW, m.host, m.hostSrc = nil, nil, nil, nil }
