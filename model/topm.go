@@ -22,12 +22,15 @@ func (m *Model) TopMThresholds(seqs [][]int, M int) ([][]float32, error) {
 	if M < 1 {
 		return nil, fmt.Errorf("top-M thresholds: M = %d", M)
 	}
-	logits, err := m.Logits(seqs)
-	if err != nil {
-		return nil, err
-	}
 	out := make([][]float32, len(seqs))
-	for b, rows := range logits {
+	// One sequence at a time: a batch's logits on the host would be
+	// tokens × vocabulary floats (over a GB at Qwen3's vocabulary).
+	for b, s := range seqs {
+		logits, err := m.Logits([][]int{s})
+		if err != nil {
+			return nil, err
+		}
+		rows := logits[0]
 		n := max(len(rows)-1, 0)
 		out[b] = parallel.Map(0, rows[:n], func(_ int, row []float32) float32 { return topMThreshold32(row, M) })
 	}
