@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/gomlx/compute/gobackend/packedmm"
+	"github.com/gomlx/compute/gobackend/vecmath"
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
@@ -229,8 +230,9 @@ func (s *hostStep) run(ids []int32, pos, lo, slot []int) []float32 {
 		packedmm.Mul(s.gu, s.h, B, L.gateUp, 0)
 		for b := range B {
 			g, u, a := s.gu[b*2*I:b*2*I+I], s.gu[b*2*I+I:(b+1)*2*I], s.act[b*I:(b+1)*I]
+			vecmath.Sigmoid(a, g)
 			for i, gv := range g {
-				a[i] = gv / (1 + float32(math.Exp(float64(-gv)))) * u[i]
+				a[i] = gv * a[i] * u[i]
 			}
 		}
 		packedmm.Mul(s.proj, s.act, B, L.down, 0)
@@ -303,12 +305,7 @@ func (s *hostStep) attend(l, t int, lo, slot []int, sc []float32) {
 			sc[p] = v
 			mx = max(mx, v)
 		}
-		var sum float32
-		for p := first; p <= last; p++ {
-			e := float32(math.Exp(float64(sc[p] - mx)))
-			sc[p] = e
-			sum += e
-		}
+		sum := vecmath.ExpShiftSum(sc[first:last+1], sc[first:last+1], mx)
 		out := s.att[b*Hq*D+hd*D : b*Hq*D+(hd+1)*D]
 		clear(out)
 		inv := 1 / sum

@@ -1,0 +1,18 @@
+// Copyright 2026 The STAR-Go Authors. SPDX-License-Identifier: Apache-2.0
+// (Patch to github.com/gomlx/compute v0.1.4; see third_party/PATCHES.md.)
+
+// Package vecmath exports the backend's vectorised float32 exp loops (AVX2
+// assembly on amd64, the same Cephes polynomial elsewhere) to code that runs
+// a model step on the host.
+package vecmath
+
+import "github.com/gomlx/compute/internal/vecmath"
+
+// ExpShiftSum sets out[i] = exp(in[i] - shift) and returns Σ out[i]; every
+// in[i] - shift must be ≤ 0 (shift is the maximum, as in softmax).
+func ExpShiftSum(out, in []float32, shift float32) float32 {
+	return vecmath.ExpShiftSum(out, in, shift)
+}
+
+// Sigmoid sets out[i] = 1/(1+exp(-in[i])).
+func Sigmoid(out, in []float32) { vecmath.Sigmoid(out, in) }
