@@ -40,6 +40,7 @@ type Config struct {
 	Beta1, Beta2, ClipNorm                   float64
 
 	SaveEvery    int // checkpoint every N steps (0: none but final)
+	Keep         int // keep the newest N checkpoints (0: all)
 	SaveDType    string
 	EvalData     string
 	EvalFraction float64
@@ -182,6 +183,7 @@ func Train(ctx context.Context, cfg Config, obj Objective, log io.Writer) (*Summ
 		return nil, err
 	}
 	defer run.Close()
+	run.Keep = cfg.Keep
 
 	var tr *model.Trainer
 	cur := Cursor{}
@@ -428,7 +430,7 @@ func hyper(c Config, total int, s model.Schedule) map[string]any {
 		"steps": total, "epochs": c.Epochs, "batch_size": c.Batch, "micro_batch_tokens": c.MicroTok,
 		"lr": c.LR, "warmup_ratio": c.WarmupRatio, "warmup_steps": s.WarmupSteps, "min_lr": s.MinLR,
 		"weight_decay": c.WeightDecay, "adam_betas": []float64{c.Beta1, c.Beta2}, "adam_eps": 1e-8,
-		"clip_norm": c.ClipNorm, "max_len": c.MaxLen, "seed": c.Seed, "save_every": c.SaveEvery,
+		"clip_norm": c.ClipNorm, "max_len": c.MaxLen, "seed": c.Seed, "save_every": c.SaveEvery, "keep_checkpoints": c.Keep,
 		"eval_every": c.EvalEvery, "eval_fraction": c.EvalFraction, "lr_scheduler": "cosine_with_min_lr",
 	}
 	for k, v := range c.Extra {

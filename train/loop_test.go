@@ -77,10 +77,12 @@ func readMetrics(t *testing.T, runDir string) []map[string]any {
 // large factor — and the run directory holds what it should.
 func TestSFTOverfits(t *testing.T) {
 	mdir := tinyDir(t, 64, 1)
+	// A template file stands for the tokenizer files copied into every checkpoint.
+	os.WriteFile(filepath.Join(mdir, "chat_template.jinja"), []byte("{{ messages }}"), 0o644)
 	data := writeIDs(t, 6, 64, 1)
 	runDir := filepath.Join(t.TempDir(), "run")
 	cfg := Config{Kind: "sft", Model: mdir, Data: data, RunDir: runDir, Steps: 60, Batch: 6, MicroTok: 32,
-		LR: 1e-2, EvalFraction: 0, SaveEvery: 30, Command: []string{"test"}, Plot: Plot}
+		LR: 1e-2, EvalFraction: 0, SaveEvery: 10, Keep: 2, Command: []string{"test"}, Plot: Plot}
 	sum, err := Train(context.Background(), cfg, SFT{}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -96,13 +98,17 @@ func TestSFTOverfits(t *testing.T) {
 		t.Errorf("a 32-token budget should split 6 sequences into micro-batches, got %v", mb)
 	}
 	for _, f := range []string{"final/config.json", "final/model.safetensors", "final/generation_config.json",
-		"checkpoints/step-30/" + StateFile, "checkpoints/step-30/" + MomentsFile, RunFile, CurvesFile} {
+		"checkpoints/step-50/" + StateFile, "checkpoints/step-50/" + MomentsFile, "checkpoints/step-50/chat_template.jinja",
+		"final/chat_template.jinja", RunFile, CurvesFile} {
 		if _, err := os.Stat(filepath.Join(runDir, f)); err != nil {
 			t.Error(err)
 		}
 	}
 	if _, err := model.Load(filepath.Join(runDir, "final")); err != nil {
 		t.Error(err)
+	}
+	if cks, _ := Checkpoints(runDir); len(cks) != 2 || cks[0].Step != 40 || cks[1].Step != 50 {
+		t.Errorf("kept checkpoints %v, want steps 40 and 50", cks)
 	}
 	// Two runs side by side.
 	out := filepath.Join(t.TempDir(), "both.png")

@@ -93,6 +93,10 @@ type Run struct {
 	Info Info
 	// From is the checkpoint a resumed run continues from (nil: a fresh start).
 	From *Checkpoint
+	// Keep > 0 keeps only the newest Keep checkpoints: older ones are
+	// removed after each save (a Qwen3-0.6B checkpoint with its moments is
+	// ~7 GB).
+	Keep int
 
 	tokSrc  string // where tokenizer files are copied from
 	metrics *os.File
@@ -221,7 +225,30 @@ func (r *Run) Save(tr *model.Trainer, st State) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("checkpoint step %d: %w", tr.Step, err)
 	}
+	// The newest checkpoint holds the tokenizer files from now on: the
+	// directory they came from may be an older checkpoint about to go.
+	r.tokSrc = dir
+	if err := r.prune(); err != nil {
+		return "", err
+	}
 	return dir, nil
+}
+
+// prune removes all but the newest Keep checkpoints.
+func (r *Run) prune() error {
+	if r.Keep <= 0 {
+		return nil
+	}
+	cks, err := Checkpoints(r.Dir)
+	if err != nil {
+		return err
+	}
+	for i := 0; i+r.Keep < len(cks); i++ {
+		if err := os.RemoveAll(cks[i].Dir); err != nil {
+			return fmt.Errorf("removing old checkpoint: %w", err)
+		}
+	}
+	return nil
 }
 
 // SaveFinal writes RUN_DIR/final (the model only) in dtype (F32 or BF16;

@@ -48,6 +48,7 @@ func addTrainFlags(fs *flag.FlagSet, epochs int) *trainFlags {
 	fs.Float64Var(&c.ClipNorm, "clip", 1.0, "clip the global gradient norm to this")
 	fs.IntVar(&c.MaxLen, "max-len", 2048, "cut longer sequences from the right (targets emptied by the cut are rejected)")
 	fs.IntVar(&c.SaveEvery, "save-every", 100, "checkpoint every N steps (0: only final/)")
+	fs.IntVar(&c.Keep, "keep-checkpoints", 3, "keep the newest N checkpoints (0: all; OpenRLHF's max_ckpt_num)")
 	fs.Uint64Var(&c.Seed, "seed", 42, "seed of the data order")
 	fs.BoolVar(&c.Resume, "resume", false, "continue RUN_DIR from its newest complete checkpoint")
 	fs.StringVar(&c.EvalData, "eval-data", "", "validation JSONL")
