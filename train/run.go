@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -177,8 +178,19 @@ func ReadInfo(dir string) (*Info, error) {
 	return &info, nil
 }
 
-// Log appends one metrics line (any JSON object).
+// Log appends one metrics line (any JSON object). In a map, NaN and ±Inf
+// (which JSON cannot hold) are written as null.
 func (r *Run) Log(v any) error {
+	if m, ok := v.(map[string]any); ok {
+		clean := make(map[string]any, len(m))
+		for k, x := range m {
+			if f, ok := x.(float64); ok && (math.IsNaN(f) || math.IsInf(f, 0)) {
+				x = nil
+			}
+			clean[k] = x
+		}
+		v = clean
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err

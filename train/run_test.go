@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -147,6 +148,9 @@ func TestOpen(t *testing.T) {
 		}
 	}
 	r.Log(map[string]any{"step": 2, "split": "eval", "loss": 0.3})
+	if err := r.Log(map[string]any{"step": 3, "split": "eval", "loss": math.NaN()}); err != nil {
+		t.Errorf("a NaN eval loss: %v", err)
+	}
 	r.Close()
 	// A torn line from a kill mid-write.
 	f, _ := os.OpenFile(filepath.Join(dir, MetricsFile), os.O_APPEND|os.O_WRONLY, 0)
