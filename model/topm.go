@@ -80,3 +80,33 @@ func tailPenaltyAt(logits, ls, lsK, tid, tau *Node) *Node {
 	teacherIn := ConvertDType(GreaterOrEqual(xK, BroadcastToDims(t, xK.Shape().Dimensions...)), dtypes.Float32)
 	return Sub(ReduceSum(Mul(Exp(ls), StopGradient(inTop)), -1), ReduceSum(Mul(Exp(lsK), StopGradient(teacherIn)), -1))
 }
+
+// TopKLogprobsFrom is TopKLogprobs for one sequence, only at the rows
+// first..len(seq)-2 (row r scores token r+1), computed in parallel: a
+// teacher's top-k at the target positions, without the host work of a
+// log-softmax over the vocabulary at every prompt position.
+func (m *Model) TopKLogprobsFrom(seq []int, first, k int) (vals [][]float32, ids [][]int, err error) {
+	if first < 0 || first > len(seq)-1 {
+		return nil, nil, fmt.Errorf("top-k logprobs: first row %d of a %d-token sequence", first, len(seq))
+	}
+	logits, err := m.Logits([][]int{seq})
+	if err != nil {
+		return nil, nil, err
+	}
+	type row struct {
+		v  []float32
+		id []int
+	}
+	rows := parallel.Map(0, logits[0][first:len(seq)-1], func(_ int, x []float32) row {
+		lp := logSoftmax(x)
+		var r row
+		for _, i := range topIndices(lp, k) {
+			r.v, r.id = append(r.v, float32(lp[i])), append(r.id, i)
+		}
+		return r
+	})
+	for _, r := range rows {
+		vals, ids = append(vals, r.v), append(ids, r.id)
+	}
+	return vals, ids, nil
+}

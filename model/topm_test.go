@@ -1,6 +1,9 @@
 package model
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 // TestCKDWithThresholds: the tail penalty with host-computed top-M
 // thresholds gives the reference losses and gradients of losses.json, as
@@ -47,5 +50,30 @@ func TestCKDWithThresholds(t *testing.T) {
 	}
 	if got := topMThreshold32([]float32{1, 5, 3, 9, 7}, 2); got != 6 {
 		t.Errorf("threshold of the top 2 of {1,5,3,9,7} = %v, want 6", got)
+	}
+}
+
+// TestTopKLogprobsFrom: the rows from first on are TopKLogprobs' rows.
+func TestTopKLogprobsFrom(t *testing.T) {
+	m := fixtureModel(t, "untied-bf16")
+	seq := []int{5, 17, 42, 7, 9, 300, 4, 11}
+	all, allIDs, err := m.TopKLogprobs([][]int{seq}, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals, ids, err := m.TopKLogprobsFrom(seq, 3, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(vals) != len(seq)-1-3 {
+		t.Fatalf("%d rows", len(vals))
+	}
+	for r := range vals {
+		if !slices.Equal(vals[r], all[0][3+r]) || !slices.Equal(ids[r], allIDs[0][3+r]) {
+			t.Errorf("row %d differs", 3+r)
+		}
+	}
+	if _, _, err := m.TopKLogprobsFrom(seq, 8, 7); err == nil {
+		t.Error("first row past the end accepted")
 	}
 }

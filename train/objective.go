@@ -73,14 +73,16 @@ func (t *LocalTeacher) TopK(_ context.Context, mb []*Example, k int) ([][][]floa
 	// One sequence at a time: the teacher's full logits of a micro-batch
 	// (tokens × vocabulary) would be gigabytes at a real vocabulary.
 	for _, e := range mb {
-		v, i, err := t.M.TopKLogprobs([][]int{e.Seq}, k)
+		first := e.PromptLen - 1
+		v, i, err := t.M.TopKLogprobsFrom(e.Seq, first, k)
 		if err != nil {
 			return nil, nil, fmt.Errorf("teacher: %w", err)
 		}
-		for r := 0; r < e.PromptLen-1; r++ {
-			v[0][r], i[0][r] = nil, nil // rows outside the targets
-		}
-		vals, ids = append(vals, v[0]), append(ids, i[0])
+		// Rows before the targets stay empty (outside the mask).
+		vr, ir := make([][]float32, len(e.Seq)-1), make([][]int, len(e.Seq)-1)
+		copy(vr[first:], v)
+		copy(ir[first:], i)
+		vals, ids = append(vals, vr), append(ids, ir)
 	}
 	return vals, ids, nil
 }

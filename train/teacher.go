@@ -36,17 +36,17 @@ type ModelScorer struct {
 
 func (s *ModelScorer) Score(_ context.Context, seq []int, first, k int) ([]int32, []float32, error) {
 	s.mu.Lock()
-	vals, ids, err := s.M.TopKLogprobs([][]int{seq}, k)
+	vals, ids, err := s.M.TopKLogprobsFrom(seq, first, k)
 	s.mu.Unlock()
 	if err != nil {
 		return nil, nil, err
 	}
 	var oi []int32
 	var ov []float32
-	for r := first; r < len(seq)-1; r++ {
+	for r := range vals {
 		for j := range k {
-			oi = append(oi, int32(ids[0][r][j]))
-			ov = append(ov, vals[0][r][j])
+			oi = append(oi, int32(ids[r][j]))
+			ov = append(ov, vals[r][j])
 		}
 	}
 	return oi, ov, nil
