@@ -198,6 +198,8 @@ func runBFCLRun(ctx context.Context, args []string) error {
 	data := fs.String("data", "", "BFCL v3 data directory (with possible_answer/)")
 	cats := fs.String("categories", "all", "categories or groups, comma-separated")
 	out := fs.String("o", "", "output directory (responses.jsonl, verdicts.jsonl, summary.json, summary.md)")
+	prefill := fs.String("prefill", "", "text appended to every prompt as the start of the answer, e.g. \"<think>\" for a model trained\n"+
+		"only on STAR train sets (their inputs end with it, so it never learned to write it); default: gorilla's prompt as is")
 	g := addGenFlags(fs)
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
@@ -222,8 +224,21 @@ func runBFCLRun(ctx context.Context, args []string) error {
 		return err
 	}
 	capTokens(jobs, *g.maxNew)
+	row := bfcl.Row
+	if *prefill != "" {
+		// The model continues the prefill: the raw answer is prefill + output.
+		for i := range jobs {
+			jobs[i].Prompt += *prefill
+		}
+		row = func(j eval.Job, o eval.Output) *pyjson.Object {
+			if o.Err == nil {
+				o.Text = *prefill + o.Text
+			}
+			return bfcl.Row(j, o)
+		}
+	}
 	responses := filepath.Join(*out, "responses.jsonl")
-	if err := eval.Run(ctx, jobs, gen, eval.RunOptions{Path: responses, Resume: *g.resume, Label: "bfcl", Row: bfcl.Row}); err != nil {
+	if err := eval.Run(ctx, jobs, gen, eval.RunOptions{Path: responses, Resume: *g.resume, Label: "bfcl", Row: row}); err != nil {
 		return err
 	}
 	s, err := bfcl.ScoreFiles(*data, categories, responses, *out)

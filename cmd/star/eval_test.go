@@ -146,3 +146,35 @@ func TestEvalBFCLRunCommand(t *testing.T) {
 		t.Errorf("missing --served-model: %v", err)
 	}
 }
+
+// TestEvalBFCLRunPrefill: --prefill is appended to every prompt and put back
+// in front of the answer, so a model that continues "<think>" is decoded as
+// gorilla's handler decodes a full answer.
+func TestEvalBFCLRunPrefill(t *testing.T) {
+	sample := fixture.Path(t, "fixtures/bfcl-sample")
+	var bad atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		var req struct {
+			Prompt string `json:"prompt"`
+		}
+		if json.Unmarshal(b, &req) != nil || !strings.HasSuffix(req.Prompt, "<|im_start|>assistant\n<think>") {
+			bad.Add(1)
+		}
+		io.WriteString(w, `{"choices": [{"index": 0, "text": "area</think>\n\n<tool_call>\n{\"name\": \"calculate_triangle_area\", \"arguments\": {\"base\": 10, \"height\": 5}}\n</tool_call>"}]}`)
+	}))
+	defer srv.Close()
+	out := filepath.Join(t.TempDir(), "run")
+	if err := runBFCLRun(context.Background(), []string{"--data", sample, "--categories", "simple", "--endpoint", srv.URL,
+		"--served-model", "m", "-o", out, "--limit", "1", "--prefill", "<think>"}); err != nil {
+		t.Fatal(err)
+	}
+	if bad.Load() != 0 {
+		t.Errorf("%d prompts did not end with the prefill", bad.Load())
+	}
+	rows := readLines(t, filepath.Join(out, "responses.jsonl"))
+	v := readLines(t, filepath.Join(out, "verdicts.jsonl"))
+	if len(rows) != 1 || !strings.Contains(rows[0], `"reasoning_content": "area"`) || len(v) != 1 || !strings.Contains(v[0], `"valid": true`) {
+		t.Errorf("responses %q, verdicts %q", rows, v)
+	}
+}
