@@ -66,3 +66,26 @@ func TestHostDecodeMatchesGraph(t *testing.T) {
 		}
 	}
 }
+
+// TestGreedyLogprob: greedy sampling's shortcut (argmax and a vectorised
+// log Σ exp) gives logSoftmax's token and log-prob.
+func TestGreedyLogprob(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 3))
+	for _, V := range []int{1, 7, 513, 8192, 151936} {
+		logits := make([]float32, V)
+		for i := range logits {
+			logits[i] = float32(rng.NormFloat64() * 4)
+		}
+		tok, lp, _ := newSampler(GenerateOptions{}, 0).sample(logits)
+		ref := logSoftmax(logits)
+		best := 0
+		for i := range ref {
+			if ref[i] > ref[best] {
+				best = i
+			}
+		}
+		if tok != best || math.Abs(float64(lp)-ref[best]) > 1e-6 {
+			t.Errorf("V=%d: token %d log-prob %v, want %d %v", V, tok, lp, best, ref[best])
+		}
+	}
+}
