@@ -81,6 +81,13 @@ type TrainOptions struct {
 	MinFrequency int64
 	// Progress, when set, is called after each merge with (merges done, merges wanted).
 	Progress func(done, total int)
+	// SeparateSpace never merges a pre-token's leading space into what
+	// follows it, so a word is the same token after a space (" Boston" in a
+	// request) and after a quote ("Boston" in a JSON argument). Copying a
+	// value from the request into a tool call is then copying tokens, which
+	// tiny models learn far sooner than a table of space/no-space pairs.
+	// Sequences get longer by about one token per word.
+	SeparateSpace bool
 }
 
 // BPE is a trained tokenizer: vocab in id order (ByteLevel strings), merges
@@ -127,9 +134,20 @@ func (tr *Trainer) Train(ctx context.Context, opt TrainOptions) (*BPE, error) {
 		vocab = append(vocab, s)
 	}
 
+	wordCounts := tr.words
+	if opt.SeparateSpace {
+		wordCounts = map[string]int64{}
+		for w, n := range tr.words {
+			if len(w) > 1 && w[0] == ' ' && w[1] != ' ' {
+				wordCounts[" "] += n
+				w = w[1:]
+			}
+			wordCounts[w] += n
+		}
+	}
 	// Unique words, sorted so that every later step is deterministic.
-	keys := make([]string, 0, len(tr.words))
-	for w := range tr.words {
+	keys := make([]string, 0, len(wordCounts))
+	for w := range wordCounts {
 		keys = append(keys, w)
 	}
 	slices.Sort(keys)
@@ -139,7 +157,7 @@ func (tr *Trainer) Train(ctx context.Context, opt TrainOptions) (*BPE, error) {
 		for j := 0; j < len(w); j++ {
 			sym[j] = byteID[w[j]]
 		}
-		words[i] = trainWord{sym: sym, n: tr.words[w]}
+		words[i] = trainWord{sym: sym, n: wordCounts[w]}
 	}
 
 	counts := map[uint64]int64{}

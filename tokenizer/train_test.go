@@ -250,3 +250,55 @@ func TestTrainChatTemplate(t *testing.T) {
 		t.Error("temporary file left behind")
 	}
 }
+
+// TestTrainSeparateSpace: with SeparateSpace no merge takes a word's leading
+// space, so a word is one and the same token after a space and after a
+// quote; the result still round-trips and encodes as training counted.
+func TestTrainSeparateSpace(t *testing.T) {
+	texts := append(trainCorpus(t), strings.Repeat(`Weather in Boston, please: {"city": "Boston"}. `, 20))
+	tr := NewTrainer()
+	for _, s := range texts {
+		tr.Add(s)
+	}
+	b, err := tr.Train(context.Background(), TrainOptions{VocabSize: 1000, SeparateSpace: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range b.Merges {
+		if m[0] == "Ġ" && m[1] != "Ġ" && !strings.HasPrefix(m[1], "Ġ") {
+			t.Fatalf("merge %q takes a leading space", m)
+		}
+	}
+	dir := t.TempDir()
+	if err := b.WriteDir(dir, ""); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tokens int64
+	for i, s := range texts {
+		ids := tok.Encode(s)
+		if got, want := tok.Decode(ids), norm.NFC.String(s); got != want {
+			t.Fatalf("text %d does not round-trip", i)
+		}
+		for _, id := range ids {
+			if !slices.ContainsFunc(b.Added, func(a AddedToken) bool { return a.ID == id }) {
+				tokens++
+			}
+		}
+	}
+	if tokens != b.Tokens {
+		t.Errorf("encodes to %d tokens, training ended with %d", tokens, b.Tokens)
+	}
+	boston, ok := tok.TokenID("Boston")
+	if !ok {
+		t.Fatal(`"Boston" is not one token`)
+	}
+	for _, s := range []string{" Boston", `"Boston"`} {
+		if ids := tok.Encode(s); !slices.Contains(ids, boston) {
+			t.Errorf("%q encodes to %v, without Boston's id %d", s, ids, boston)
+		}
+	}
+}

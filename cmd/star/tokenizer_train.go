@@ -16,11 +16,13 @@ func init() {
 }
 
 func runTokenizerTrain(ctx context.Context, args []string) error {
-	fs := newFlags("tokenizer train", "CORPUS... -o DIR --vocab-size N [--min-frequency 2] [--chat-template FILE]")
+	fs := newFlags("tokenizer train", "CORPUS... -o DIR --vocab-size N [--min-frequency 2] [--chat-template FILE] [--separate-space]")
 	out := fs.String("o", "", "output directory (tokenizer.json, tokenizer_config.json)")
 	vocab := fs.Int("vocab-size", 0, "total ids, Qwen3's 26 added tokens included (≥ 282)")
 	minFreq := fs.Int64("min-frequency", 2, "stop when the most frequent pair occurs fewer times")
 	tmplPath := fs.String("chat-template", "", "chat template for tokenizer_config.json (default: Qwen3's)")
+	sepSpace := fs.Bool("separate-space", false, "never merge a word's leading space into it, so a word is the same token\n"+
+		"after a space and after a quote (copying request values into tool calls is then copying tokens)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -46,7 +48,7 @@ func runTokenizerTrain(ctx context.Context, args []string) error {
 		}
 	}
 	bar := progress.New("tokenizer train", int64(*vocab-len(tokenizer.Qwen3AddedTokens)), "ids")
-	b, err := tr.Train(ctx, tokenizer.TrainOptions{VocabSize: *vocab, MinFrequency: *minFreq,
+	b, err := tr.Train(ctx, tokenizer.TrainOptions{VocabSize: *vocab, MinFrequency: *minFreq, SeparateSpace: *sepSpace,
 		Progress: func(done, _ int) { bar.Set(int64(done), int64(done)) }})
 	bar.Finish()
 	if err != nil {
