@@ -34,6 +34,11 @@ type BatcherOptions struct {
 	// OnStep, if set, is called on the decoding goroutine after every decode
 	// step with the number of sequences it advanced and its duration.
 	OnStep func(batch int, d time.Duration)
+	// HostStep runs the decode steps on the host (hostdecode.go; Go backend
+	// only, ignored elsewhere or with STAR_HOST_DECODE=0): several times
+	// faster on small models. Off by default until the serve tests stop
+	// relying on slow steps.
+	HostStep bool
 }
 
 // ErrQueueFull is returned by Submit when MaxQueue sequences already wait.
@@ -61,7 +66,8 @@ type Batcher struct {
 	rows  []*Sequence // len B; nil = free row
 	S     int         // cache length
 	cache []*tensors.Tensor
-	group int // Submit counter: sequences of one Submit share their prefill
+	host  *hostStep // the cache on the host, instead of cache (hostdecode.go)
+	group int       // Submit counter: sequences of one Submit share their prefill
 }
 
 // BatcherStats are counters since NewBatcher.
@@ -443,7 +449,7 @@ func (b *Batcher) release() {
 	for _, c := range b.cache {
 		c.FinalizeAll()
 	}
-	b.rows, b.cache, b.S = nil, nil, 0
+	b.rows, b.cache, b.host, b.S = nil, nil, nil, 0
 	b.setActive()
 }
 
@@ -514,7 +520,16 @@ func (b *Batcher) layout(B, S int) error {
 		return nil
 	}
 	c := b.m.Config
-	if b.cache == nil {
+	if b.cache == nil && b.host == nil && b.opt.HostStep && b.m.useHostDecode() {
+		w, err := b.m.hostWeights()
+		if err != nil {
+			return err
+		}
+		b.host = b.host.relayout(c, w, B, S, nil)
+		b.rows, b.S = make([]*Sequence, B), S
+		return nil
+	}
+	if b.cache == nil && b.host == nil {
 		for range c.NumHiddenLayers {
 			b.cache = append(b.cache, tensors.FromShape(shapeF32(B, c.NumKeyValueHeads, c.HeadDim, S)),
 				tensors.FromShape(shapeF32(B, c.NumKeyValueHeads, S, c.HeadDim)))
@@ -536,6 +551,16 @@ func (b *Batcher) layout(B, S int) error {
 				j++
 			}
 		}
+	}
+	if b.host != nil {
+		b.host = b.host.relayout(c, b.host.w, B, S, idx)
+		for i, s := range rows {
+			if s != nil {
+				s.row = i
+			}
+		}
+		b.rows, b.S = rows, S
+		return nil
 	}
 	out, err := b.m.runWith(fmt.Sprintf("batch-layout-%d", S), func(g *Graph, in []*Node) []*Node {
 		return layoutGraph(S, in)
@@ -653,19 +678,35 @@ func (b *Batcher) prefill(groups [][]*Sequence) error {
 		tensors.FromFlatDataAndDimensions(last, K, 2),
 		tensors.FromFlatDataAndDimensions(src, len(src)),
 		tensors.FromFlatDataAndDimensions(sel, len(sel))}
-	for _, c := range b.cache {
-		buf, err := DonateTensorBuffer(c, e.backend, 0)
-		if err != nil {
+	var out []*tensors.Tensor
+	if b.host != nil {
+		// The prompts' caches alone, copied into their rows on the host.
+		if out, err = b.m.runWith("host-prefill", b.m.prefillGraph, weights, args[:5]...); err != nil {
 			return err
 		}
-		args = append(args, buf)
+		err = b.host.loadRows(out[1:], src, sel)
+		for _, t := range out[1:] {
+			t.FinalizeAll()
+		}
+		if err != nil {
+			out[0].FinalizeAll()
+			return err
+		}
+	} else {
+		for _, c := range b.cache {
+			buf, err := DonateTensorBuffer(c, e.backend, 0)
+			if err != nil {
+				return err
+			}
+			args = append(args, buf)
+		}
+		out, err = b.m.runWith("batch-join", b.m.joinGraph, weights, args...)
+		if err != nil {
+			b.cache = nil // donated
+			return err
+		}
+		b.cache = out[1:]
 	}
-	out, err := b.m.runWith("batch-join", b.m.joinGraph, weights, args...)
-	if err != nil {
-		b.cache = nil // donated
-		return err
-	}
-	b.cache = out[1:]
 	logits, err := tensors.CopyFlatData[float32](out[0])
 	out[0].FinalizeAll()
 	if err != nil {
@@ -791,6 +832,19 @@ func (b *Batcher) step() error {
 		}
 	}
 	t0 := time.Now()
+	if b.host != nil {
+		// Parameters updated between steps (training alongside) are repacked.
+		w, err := b.m.hostWeights()
+		if err != nil {
+			return err
+		}
+		b.host.w = w
+		slots, lo := make([]int, B), make([]int, B)
+		for r := range slots {
+			slots[r] = int(start[r])
+		}
+		return b.advance(b.host.run(ids, slots, lo, slots), n, t0)
+	}
 	cos, sin := b.m.ropeInputs(pos)
 	weights, err := b.m.decodeWeights()
 	if err != nil {
@@ -821,6 +875,12 @@ func (b *Batcher) step() error {
 	if err != nil {
 		return err
 	}
+	return b.advance(flat, n, t0)
+}
+
+// advance samples the next token of every running sequence from the
+// step's logits [B·V] (n sequences, the step started at t0).
+func (b *Batcher) advance(flat []float32, n int, t0 time.Time) error {
 	V := b.m.Config.VocabSize
 	var seqs []*Sequence
 	var rows [][]float32

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gomlx/compute/gobackend/packedmm"
 	"github.com/gomlx/compute/gobackend/vecmath"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
@@ -367,4 +368,90 @@ func axpy(y []float32, a float32, x []float32) {
 	for i := range y {
 		y[i] += a * x[i]
 	}
+}
+
+// Continuous batching (decode.go) on the host: the Batcher keeps a hostStep
+// as its cache, re-lays it out on the host and copies each prefill's cache
+// rows into it.
+
+// relayout returns a hostStep of B rows and S positions whose row i is row
+// idx[i] of s (positions cut or zero-padded); s may be nil.
+func (s *hostStep) relayout(cfg *Config, w *hostWeights, B, S int, idx []int32) *hostStep {
+	n := newHostStep(cfg, w, B, S)
+	if s == nil {
+		return n
+	}
+	D, Hkv := cfg.HeadDim, cfg.NumKeyValueHeads
+	keep := min(S, s.S) * D
+	for l := range s.k {
+		for i, old := range idx {
+			if int(old) >= s.B {
+				continue
+			}
+			for h := range Hkv {
+				src, dst := (int(old)*Hkv+h)*s.S*D, (i*Hkv+h)*S*D
+				copy(n.k[l][dst:dst+keep], s.k[l][src:src+keep])
+				copy(n.v[l][dst:dst+keep], s.v[l][src:src+keep])
+			}
+		}
+	}
+	return n
+}
+
+// loadRows copies row src[r] of a prefill's cache (per layer K [K,Hkv,D,S]
+// transposed, V [K,Hkv,S,D], S as s.S) into row r for every r with sel[r].
+func (s *hostStep) loadRows(cache []*tensors.Tensor, src, sel []int32) error {
+	D, Hkv, S := s.cfg.HeadDim, s.cfg.NumKeyValueHeads, s.S
+	for l := range s.cfg.NumHiddenLayers {
+		kT, err := tensors.CopyFlatData[float32](cache[2*l])
+		if err != nil {
+			return err
+		}
+		v, err := tensors.CopyFlatData[float32](cache[2*l+1])
+		if err != nil {
+			return err
+		}
+		for r := range s.B {
+			if sel[r] == 0 {
+				continue
+			}
+			for h := range Hkv {
+				from, to := (int(src[r])*Hkv+h)*S*D, (r*Hkv+h)*S*D
+				copy(s.v[l][to:to+S*D], v[from:from+S*D])
+				k, kt := s.k[l][to:to+S*D], kT[from:from+S*D]
+				for d := range D {
+					for p := range S {
+						k[p*D+d] = kt[d*S+p]
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// prefillGraph: decode-layout weights, ids [K,T], cos, sin [K,T,D], mask
+// [K,T,S], last [K,2] (each prompt's last real position) → logits [K,V] of
+// each prompt's last token, then each layer's fresh cache K [K,Hkv,D,S], V
+// [K,Hkv,S,D] (joinGraph without merging into a running batch's cache).
+func (m *Model) prefillGraph(g *Graph, in []*Node) []*Node {
+	P := len(m.Names)
+	net := bind(m.Config, m.Names, in[:P])
+	net.inOut, net.LMHead = true, in[P]
+	in = in[P+1:]
+	ids, cos, sin, mask, last := in[0], in[1], in[2], in[3], in[4]
+	c := m.Config
+	Hkv, D, H := c.NumKeyValueHeads, c.HeadDim, c.HiddenSize
+	K, S := ids.Shape().Dimensions[0], mask.Shape().Dimensions[2]
+	var fresh []kvCache
+	for range c.NumHiddenLayers {
+		fresh = append(fresh, kvCache{K: Zeros(g, shapeF32(K, Hkv, D, S)), V: Zeros(g, shapeF32(K, Hkv, S, D))})
+	}
+	h, fresh := net.forward(ids, cos, sin, mask, fresh, Const(g, int32(0)))
+	hl := Gather(h, last) // [K,H]
+	outs := []*Node{Reshape(net.logits(Reshape(hl, K, 1, H)), K, c.VocabSize)}
+	for _, f := range fresh {
+		outs = append(outs, f.K, f.V)
+	}
+	return outs
 }

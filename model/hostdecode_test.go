@@ -89,3 +89,68 @@ func TestGreedyLogprob(t *testing.T) {
 		}
 	}
 }
+
+// TestBatcherHostStep: a Batcher with HostStep decodes the reference
+// prompts to the fixture's greedy continuations with Generate's log-probs,
+// and sequences that join a running batch (growing it and its cache) and
+// leave it decode what they decode alone.
+func TestBatcherHostStep(t *testing.T) {
+	ref := reference(t)
+	ctx := context.Background()
+	for _, v := range variants {
+		m := fixtureModel(t, v)
+		if !m.useHostDecode() {
+			t.Skip("the host step needs the Go backend")
+		}
+		b := m.NewBatcher(BatcherOptions{MaxBatch: 4, HostStep: true})
+		var prompts [][]int
+		for _, s := range ref[v].Sequences {
+			prompts = append(prompts, s.IDs)
+		}
+		opt := GenerateOptions{MaxNewTokens: 16, EOS: []int{}, TopLogprobs: 3}
+		want, err := m.Generate(ctx, prompts, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var seqs []*Sequence
+		for i, p := range prompts {
+			if i > 0 { // join a running batch
+				waitTokens(t, seqs[0], 2*i)
+			}
+			s, err := b.Submit(ctx, p, 1, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			seqs = append(seqs, s[0])
+		}
+		// One that leaves early, and a long one that outgrows the cache bucket.
+		short, err := b.Submit(ctx, []int{9}, 1, GenerateOptions{MaxNewTokens: 3, EOS: []int{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		long, err := b.Submit(ctx, prompts[0], 1, GenerateOptions{MaxNewTokens: 70, EOS: []int{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, s := range ref[v].Sequences {
+			g := wait(t, seqs[i])
+			if !slices.Equal(g.Tokens, s.Greedy16) || !slices.Equal(g.Tokens, want[i].Tokens) {
+				t.Errorf("%s prompt %d: got %v want %v", v, i, g.Tokens, s.Greedy16)
+			}
+			for j := range g.Logprobs {
+				if d := math.Abs(float64(g.Logprobs[j] - want[i].Logprobs[j])); d > 1e-4 {
+					t.Errorf("%s prompt %d step %d: logprob %v, Generate %v", v, i, j, g.Logprobs[j], want[i].Logprobs[j])
+				}
+			}
+		}
+		gs, gl := wait(t, short[0]), wait(t, long[0])
+		b.Close()
+		alone, err := m.Generate(ctx, [][]int{{9}, prompts[0]}, GenerateOptions{MaxNewTokens: 70, EOS: []int{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(gs.Tokens, alone[0].Tokens[:3]) || !slices.Equal(gl.Tokens, alone[1].Tokens) {
+			t.Errorf("%s: short %v long %v, alone %v %v", v, gs.Tokens, gl.Tokens, alone[0].Tokens[:3], alone[1].Tokens)
+		}
+	}
+}
