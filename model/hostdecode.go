@@ -345,30 +345,8 @@ func addTo(dst, x []float32) {
 	}
 }
 
-// dot is Σ a·b with four partial sums (the loop carries no single chain).
-func dot(a, b []float32) float32 {
-	b = b[:len(a)]
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= len(a); i += 4 {
-		s0 += a[i] * b[i]
-		s1 += a[i+1] * b[i+1]
-		s2 += a[i+2] * b[i+2]
-		s3 += a[i+3] * b[i+3]
-	}
-	for ; i < len(a); i++ {
-		s0 += a[i] * b[i]
-	}
-	return (s0 + s1) + (s2 + s3)
-}
-
-// axpy is y += a·x.
-func axpy(y []float32, a float32, x []float32) {
-	x = x[:len(y)]
-	for i := range y {
-		y[i] += a * x[i]
-	}
-}
+// dot and axpy: the attention's inner loops, eight lanes at a time on AVX2.
+var dot, axpy = vecmath.Dot, vecmath.Axpy
 
 // Continuous batching (decode.go) on the host: the Batcher keeps a hostStep
 // as its cache, re-lays it out on the host and copies each prefill's cache

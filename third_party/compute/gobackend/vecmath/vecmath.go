@@ -16,3 +16,9 @@ func ExpShiftSum(out, in []float32, shift float32) float32 {
 
 // Sigmoid sets out[i] = 1/(1+exp(-in[i])).
 func Sigmoid(out, in []float32) { vecmath.Sigmoid(out, in) }
+
+// Dot is Σ a[i]·b[i] over len(a) (AVX2+FMA where the CPU has it).
+func Dot(a, b []float32) float32 { return vecmath.Dot(a, b) }
+
+// Axpy sets y[i] += a·x[i] over len(y).
+func Axpy(y []float32, a float32, x []float32) { vecmath.Axpy(y, a, x) }

@@ -14,3 +14,9 @@ func expShiftSumAVX2(out, in *float32, n int, shift float32) float32
 
 //go:noescape
 func sigmoidAVX2(out, in *float32, n int)
+
+//go:noescape
+func dotAVX2(a, b *float32, n int) float32
+
+//go:noescape
+func axpyAVX2(y *float32, a float32, x *float32, n int)

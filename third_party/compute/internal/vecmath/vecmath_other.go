@@ -10,3 +10,7 @@ const hasAVX2 = false
 func expShiftSumAVX2(out, in *float32, n int, shift float32) float32 { panic("unreachable") }
 
 func sigmoidAVX2(out, in *float32, n int) { panic("unreachable") }
+
+func dotAVX2(a, b *float32, n int) float32 { panic("unreachable") }
+
+func axpyAVX2(y *float32, a float32, x *float32, n int) { panic("unreachable") }
