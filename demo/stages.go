@@ -3,9 +3,11 @@ package demo
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 )
 
 // Sizes are the knobs of one demo size (full or --quick). The student is
@@ -29,21 +31,23 @@ type Sizes struct {
 	RLLR             string
 	RLPrompts        int // RL records used (0: all)
 	MaxNewTokens     int
+	Domains          int // tool domains of the world (0: all)
+	TrainRecords     int // records of the train split (0: the world's default)
 }
 
 // SizesFor returns the full or the quick sizes.
 func SizesFor(quick bool) Sizes {
 	if quick {
-		return Sizes{Vocab: 1024,
-			Teacher: [6]int{128, 2, 4, 2, 32, 384}, Student: [6]int{64, 1, 2, 1, 32, 192},
-			TeacherEpochs: 4, TeacherLR: "3e-3", CKDPrompts: 64, RolloutN: 2,
-			StudentEpochs: 3, StudentLR: "3e-3", TopK: 20, Batch: 16,
+		return Sizes{Vocab: 1024, Domains: 3,
+			Teacher: [6]int{128, 2, 4, 2, 32, 384}, Student: [6]int{64, 2, 2, 1, 32, 192},
+			TeacherEpochs: 4, TeacherLR: "5e-3", CKDPrompts: 64, RolloutN: 2,
+			StudentEpochs: 3, StudentLR: "5e-3", TopK: 20, Batch: 4,
 			RLBatch: 8, RLSamples: 4, RLEpisodes: 1, RLLR: "1e-4", RLPrompts: 32, MaxNewTokens: 96}
 	}
 	return Sizes{Vocab: 2048,
 		Teacher: [6]int{256, 4, 4, 2, 64, 768}, Student: [6]int{96, 2, 4, 2, 24, 256},
-		TeacherEpochs: 3, TeacherLR: "2e-3", CKDPrompts: 400, RolloutN: 4,
-		StudentEpochs: 3, StudentLR: "3e-3", TopK: 20, Batch: 32,
+		TeacherEpochs: 3, TeacherLR: "5e-3", CKDPrompts: 400, RolloutN: 4,
+		StudentEpochs: 3, StudentLR: "1e-2", TopK: 20, Batch: 8,
 		RLBatch: 16, RLSamples: 8, RLEpisodes: 1, RLLR: "2e-5", RLPrompts: 0, MaxNewTokens: 128}
 }
 
@@ -65,6 +69,12 @@ func Stages(c Config, exec Exec) []Stage {
 	if c.Quick {
 		worldArgs = append(worldArgs, "--quick")
 	}
+	if z.Domains > 0 {
+		worldArgs = append(worldArgs, "--domains", strconv.Itoa(z.Domains))
+	}
+	if z.TrainRecords > 0 {
+		worldArgs = append(worldArgs, "--train", strconv.Itoa(z.TrainRecords))
+	}
 	trainArgs := func(kind, init, data, run, epochs, lr string, extra ...string) []string {
 		a := []string{"train", kind, "--model", init, "--data", data, "-o", p("runs", run),
 			"--epochs", epochs, "--batch-size", strconv.Itoa(z.Batch), "--lr", lr, "--warmup-ratio", "0.05",
@@ -79,7 +89,7 @@ func Stages(c Config, exec Exec) []Stage {
 	add(Stage{Name: "world", What: "a synthetic tool-calling world: train / rl / test splits, BFCL form for the test split",
 		Args: worldArgs, Done: p("world", "world.json")})
 	add(Stage{Name: "tokenizer", What: "a byte-level BPE tokenizer with Qwen3's special tokens, learned from the train split",
-		Args: []string{"tokenizer", "train", p("world", "corpus.jsonl"), "-o", p("tokenizer"), "--vocab-size", strconv.Itoa(z.Vocab)},
+		Args: []string{"tokenizer", "train", p("world", "corpus.jsonl"), "-o", p("tokenizer"), "--vocab-size", strconv.Itoa(z.Vocab), "--separate-space"},
 		Done: p("tokenizer", "tokenizer_config.json")})
 	add(Stage{Name: "init", What: "random teacher and student (one initialisation shared by every student arm)",
 		Go: func(ctx context.Context) error {
@@ -98,8 +108,11 @@ func Stages(c Config, exec Exec) []Stage {
 		}, Done: p("init", "student", "tokenizer_config.json")})
 	add(Stage{Name: "trainsets", What: "train and RL splits as {inputs, targets} (the train split with its reasoning)",
 		Go: func(ctx context.Context) error {
-			if err := exec(ctx, []string{"data", "trainset", p("world", "train.jsonl"), "-o", p("data", "train.jsonl"),
+			if err := exec(ctx, []string{"data", "trainset", p("world", "train.jsonl"), "-o", p("data", "train.star.jsonl"),
 				"--model", p("init", "teacher"), "--reasoning"}); err != nil {
+				return err
+			}
+			if err := openThink(p("data", "train.star.jsonl"), p("data", "train.jsonl")); err != nil {
 				return err
 			}
 			if err := headLines(p("world", "train.jsonl"), p("data", "ckd_prompts.jsonl"), z.CKDPrompts); err != nil {
@@ -131,8 +144,11 @@ func Stages(c Config, exec Exec) []Stage {
 		}, Done: p("data", "rollouts.jsonl")})
 	add(Stage{Name: "kd-data", What: "rollouts as a train set with the teacher's reasoning, and the teacher's top-k on it",
 		Go: func(ctx context.Context) error {
-			if err := exec(ctx, []string{"data", "trainset", p("data", "rollouts.jsonl"), "-o", p("data", "kd.jsonl"),
+			if err := exec(ctx, []string{"data", "trainset", p("data", "rollouts.jsonl"), "-o", p("data", "kd.star.jsonl"),
 				"--model", p("init", "student"), "--reasoning"}); err != nil {
+				return err
+			}
+			if err := openThink(p("data", "kd.star.jsonl"), p("data", "kd.jsonl")); err != nil {
 				return err
 			}
 			return exec(ctx, []string{"teacher", "topk", "--teacher", c.ModelDir(Teacher), "--data", p("data", "kd.jsonl"),
@@ -164,6 +180,43 @@ func Stages(c Config, exec Exec) []Stage {
 		Args: []string{"plot", p("runs", "teacher"), p("runs", StudentSFT), p("runs", StudentCKD), p("runs", StudentCKDSimRL), "-o", p("curves.png")},
 		Done: p("curves.png")})
 	return stages
+}
+
+// openThink moves the "<think>" that ends every STAR train-set input to the
+// front of its target, so the demo's from-scratch models learn to open their
+// reasoning themselves, as pretrained Qwen3 models do. Without it they would
+// only ever have seen "<think>" as given, and the prompts that rollout,
+// evaluation and serving send (ending at "<|im_start|>assistant\n") would
+// be new to them.
+func openThink(in, out string) error {
+	f, err := os.Open(in)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var b []byte
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	for line := 1; sc.Scan(); line++ {
+		var r map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			return fmt.Errorf("%s:%d: %w", in, line, err)
+		}
+		inputs, _ := r["inputs"].(string)
+		targets, _ := r["targets"].(string)
+		if s, ok := strings.CutSuffix(inputs, "<think>"); ok {
+			r["inputs"], r["targets"] = s, "<think>"+targets
+		}
+		j, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		b = append(append(b, j...), '\n')
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("%s: %w", in, err)
+	}
+	return writeFile(out, b)
 }
 
 // headLines copies the first n lines of in to out (all when n ≤ 0).
