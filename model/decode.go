@@ -36,8 +36,7 @@ type BatcherOptions struct {
 	OnStep func(batch int, d time.Duration)
 	// HostStep runs the decode steps on the host (hostdecode.go; Go backend
 	// only, ignored elsewhere or with STAR_HOST_DECODE=0): several times
-	// faster on small models. Off by default until the serve tests stop
-	// relying on slow steps.
+	// faster on small models. star serve and Sim-RL's rollouts turn it on.
 	HostStep bool
 }
 

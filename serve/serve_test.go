@@ -551,7 +551,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // TestQueueFull: with one row and one queue slot, a third request gets 429
 // with Retry-After.
 func TestQueueFull(t *testing.T) {
-	ts := startServer(t, Config{MaxBatch: 1, MaxQueue: 1})
+	ts := startServer(t, Config{MaxBatch: 1, MaxQueue: 1, stepDelay: time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	for range 2 {
@@ -573,7 +573,7 @@ func TestQueueFull(t *testing.T) {
 
 // TestDisconnect: a client that leaves mid-stream frees its row at once.
 func TestDisconnect(t *testing.T) {
-	ts := startServer(t, Config{})
+	ts := startServer(t, Config{stepDelay: time.Millisecond})
 	req, _ := http.NewRequest("POST", ts.url+"/v1/completions", strings.NewReader(`{"model": "script", "prompt": "Hello", "max_tokens": 3000, "stream": true}`))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -593,7 +593,7 @@ func TestDisconnect(t *testing.T) {
 
 // TestTimeout: a request past its limit gets 504 and leaves the batch.
 func TestTimeout(t *testing.T) {
-	ts := startServer(t, Config{Timeout: 300 * time.Millisecond})
+	ts := startServer(t, Config{Timeout: 300 * time.Millisecond, stepDelay: time.Millisecond})
 	resp, b := ts.post(t, "/v1/completions", `{"model": "script", "prompt": "Hello", "max_tokens": 4000, "temperature": 0}`)
 	if resp.StatusCode != 504 || !strings.Contains(string(b), `"code":"timeout"`) {
 		t.Errorf("status %d: %s", resp.StatusCode, b)
@@ -604,7 +604,7 @@ func TestTimeout(t *testing.T) {
 // TestShutdown: stopping the server lets a short request finish and ends a
 // long one (its stream ends with an error event), then Serve returns.
 func TestShutdown(t *testing.T) {
-	ts := startServer(t, Config{ShutdownGrace: 500 * time.Millisecond})
+	ts := startServer(t, Config{ShutdownGrace: 500 * time.Millisecond, stepDelay: time.Millisecond})
 	done := make(chan []byte)
 	go func() {
 		resp, err := http.Post(ts.url+"/v1/completions", "application/json",

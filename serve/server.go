@@ -44,6 +44,10 @@ type Config struct {
 	// its context ends before cancelling them (30s).
 	ShutdownGrace time.Duration
 	Log           *log.Logger // request log (nil: none)
+
+	// stepDelay slows every decode step (tests that need a sequence to
+	// stay running while they act).
+	stepDelay time.Duration
 }
 
 // Server serves one model.
@@ -128,8 +132,14 @@ func New(m *model.Model, tok *tokenizer.Tokenizer, tmpl *chat.Template, cfg Conf
 	if s.eos == nil {
 		s.eos = []int{}
 	}
+	onStep := s.metrics.step
+	if d := cfg.stepDelay; d > 0 {
+		onStep = func(n int, took time.Duration) { s.metrics.step(n, took); time.Sleep(d) }
+	}
+	// HostStep: decode steps as plain Go on the host (model/hostdecode.go),
+	// several times faster than a graph per step on the Go backend.
 	s.b = m.NewBatcher(model.BatcherOptions{MaxBatch: cfg.MaxBatch, MaxQueue: cfg.MaxQueue, MaxLen: cfg.MaxModelLen,
-		OnStep: s.metrics.step})
+		OnStep: onStep, HostStep: true})
 	return s, nil
 }
 

@@ -114,7 +114,7 @@ func rolloutContinuous(ctx context.Context, m *model.Model, prompts []*Prompt, s
 		order[i] = i
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return len(prompts[a].Tokens) - len(prompts[b].Tokens) })
-	b := m.NewBatcher(model.BatcherOptions{MaxBatch: bs, MaxQueue: len(prompts)*s.N + 1})
+	b := m.NewBatcher(model.BatcherOptions{MaxBatch: bs, MaxQueue: len(prompts)*s.N + 1, HostStep: true})
 	defer b.Close()
 	seqs := make([][]*model.Sequence, len(prompts))
 	err := b.Do(ctx, func(*model.Model) error {
