@@ -554,7 +554,9 @@ func TestQueueFull(t *testing.T) {
 	ts := startServer(t, Config{MaxBatch: 1, MaxQueue: 1, stepDelay: time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	for range 2 {
+	// One request at a time: two sent together may both find the queue
+	// before the batcher admits the first, and the second would get the 429.
+	send := func() {
 		go func() {
 			req, _ := http.NewRequestWithContext(ctx, "POST", ts.url+"/v1/completions", strings.NewReader(longCompletion))
 			if resp, err := http.DefaultClient.Do(req); err == nil {
@@ -562,6 +564,9 @@ func TestQueueFull(t *testing.T) {
 			}
 		}()
 	}
+	send()
+	waitFor(t, "a running request", func() bool { return ts.b.Stats().Active == 1 })
+	send()
 	waitFor(t, "a running and a queued request", func() bool { st := ts.b.Stats(); return st.Active == 1 && st.Queued == 1 })
 	resp, b := ts.post(t, "/v1/completions", `{"model": "script", "prompt": "x"}`)
 	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" || !strings.Contains(string(b), `"type":"rate_limit_error"`) {
