@@ -120,8 +120,10 @@ func (m *Model) lossGraph(obj Objective, withGrad bool) (*LossResult, error) {
 		ids := in[P]
 		h, _ := net.forward(ids, in[P+1], in[P+2], in[P+3], nil, nil)
 		if from := logitsFrom(obj); from > 0 {
-			// Rows before from are masked: no logits for them.
-			h, ids = SliceAxis(h, 1, AxisRange(from, T)), SliceAxis(ids, 1, AxisRange(from, T))
+			// Rows before from are masked: no logits for them. (To the end of
+			// the axis, not to T: a compiled graph is reused for other shapes
+			// and this closure would still hold the first call's T.)
+			h, ids = SliceAxis(h, 1, AxisRange(from)), SliceAxis(ids, 1, AxisRange(from))
 		}
 		loss, metrics := obj.Loss(net.shiftedLogits(h), ids, in[P+4:])
 		outs := append([]*Node{loss}, metrics...)

@@ -73,3 +73,26 @@ func TestGRPOFrom(t *testing.T) {
 		t.Error("From over a masked-in row accepted")
 	}
 }
+
+// TestGRPOFromShapes: one From, two padded lengths. The compiled loss graph
+// is reused for the second shape, so the slice that skips prompt rows must
+// not hold the first call's length (it did, and the second call failed).
+func TestGRPOFromShapes(t *testing.T) {
+	m := fixtureModel(t, "tied-f32")
+	for _, n := range []int{70, 140} { // padded to different buckets
+		seq := make([]int, n)
+		for i := range seq {
+			seq[i] = (i*7 + 3) % m.Config.VocabSize
+		}
+		mask := make([]float32, n-1)
+		for i := n - 10; i < n-1; i++ {
+			mask[i] = 1
+		}
+		lp := make([]float32, n-1)
+		obj := &GRPO{Seqs: [][]int{seq, seq}, Mask: [][]float32{mask, mask}, OldLogprobs: [][]float32{lp, lp},
+			RefLogprobs: [][]float32{lp, lp}, Advantages: []float64{1, -1}, ClipEps: 0.2, KLCoef: 1e-3, From: 40}
+		if _, err := m.LossAndGrad(obj); err != nil {
+			t.Fatalf("%d tokens: %v", n, err)
+		}
+	}
+}
