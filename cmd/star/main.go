@@ -100,12 +100,12 @@ func usage(w *os.File) {
 	sorted := slices.Clone(commands)
 	slices.SortStableFunc(sorted, func(a, b command) int { return stage(a.name) - stage(b.name) })
 	for _, c := range sorted {
-		fmt.Fprintf(w, "  %-18s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-22s %s\n", c.name, c.summary)
 	}
 }
 
 // pipeline is the order `star help` lists command groups in.
-var pipeline = []string{"data", "chat", "tokenize", "reward", "model", "bench"}
+var pipeline = []string{"demo", "data", "chat", "tokenize", "tokenizer", "rollout", "teacher", "train", "plot", "reward", "eval", "serve", "export", "model", "bench"}
 
 func stage(name string) int {
 	group, _, _ := strings.Cut(name, " ")
