@@ -20,6 +20,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/star-go/star/toolcall"
 	"math"
 	"math/big"
 	"runtime"
@@ -980,42 +981,5 @@ func (s *Scorer) valueScore(p, gt any) float64 {
 	return 0
 }
 
-// pyStrip is Python's str.strip(): trims the characters str.isspace() holds.
-func pyStrip(s string) string {
-	i, j := 0, len(s)
-	for i < j {
-		r, n := rune(s[i]), 1
-		if r >= utf8.RuneSelf {
-			r, n = utf8.DecodeRuneInString(s[i:])
-		}
-		if !pySpace(r) {
-			break
-		}
-		i += n
-	}
-	for j > i {
-		r, n := rune(s[j-1]), 1
-		if r >= utf8.RuneSelf {
-			r, n = utf8.DecodeLastRuneInString(s[i:j])
-		}
-		if !pySpace(r) {
-			break
-		}
-		j -= n
-	}
-	return s[i:j]
-}
-
-func pySpace(r rune) bool {
-	switch {
-	case r == ' ' || r >= '\t' && r <= '\r' || r >= 0x1c && r <= 0x1f:
-		return true
-	case r < 0x85:
-		return false
-	}
-	switch r {
-	case 0x85, 0xa0, 0x1680, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000:
-		return true
-	}
-	return r >= 0x2000 && r <= 0x200a
-}
+// pyStrip is Python's str.strip() (the one home of it is toolcall.Strip).
+func pyStrip(s string) string { return toolcall.Strip(s) }
