@@ -20,7 +20,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/star-go/star/toolcall"
 	"math"
 	"math/big"
 	"runtime"
@@ -29,6 +28,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/star-go/star/internal/pyjson"
+	"github.com/star-go/star/toolcall"
 )
 
 // Result is the reward of one generation.
