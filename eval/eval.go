@@ -101,3 +101,47 @@ func WriteFile(path string, data []byte) error {
 func WriteIndentedJSON(path string, v any) error {
 	return WriteFile(path, append(pyjson.AppendIndent(nil, v, "  ", false), '\n'))
 }
+
+// WriteScore writes a benchmark's results to dir: verdicts.jsonl (one
+// enc(v) per verdict), summary.json and summary.md.
+func WriteScore[V any](dir string, verdicts []V, enc func(V) any, summaryJSON any, summaryMD string) error {
+	if err := WriteJSONL(filepath.Join(dir, "verdicts.jsonl"), verdicts, enc); err != nil {
+		return err
+	}
+	if err := WriteIndentedJSON(filepath.Join(dir, "summary.json"), summaryJSON); err != nil {
+		return err
+	}
+	return WriteFile(filepath.Join(dir, "summary.md"), []byte(summaryMD))
+}
+
+// EachObject calls fn with every line of a JSONL file decoded as an object;
+// fn reports bad fields through the reader (file:line: field: reason).
+func EachObject(path string, fn func(*jsonl.Reader, *pyjson.Object) error) error {
+	r, err := jsonl.Open(path)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	for r.Next() {
+		o, err := r.Object()
+		if err != nil {
+			return err
+		}
+		if err := fn(r, o); err != nil {
+			return err
+		}
+	}
+	return r.Err()
+}
+
+// Present returns the categories whose data file (fileName(category)) exists
+// in dir.
+func Present(dir string, categories []string, fileName func(string) string) []string {
+	var out []string
+	for _, c := range categories {
+		if _, err := os.Stat(filepath.Join(dir, fileName(c))); err == nil {
+			out = append(out, c)
+		}
+	}
+	return out
+}

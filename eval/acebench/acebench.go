@@ -8,12 +8,12 @@ package acebench
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/star-go/star/data/jsonl"
+	"github.com/star-go/star/eval"
 	"github.com/star-go/star/internal/pyjson"
 )
 
@@ -97,7 +97,7 @@ func FileName(category string) string { return "data_" + category + ".json" }
 func Load(dir string, categories []string, answers bool) (*Dataset, error) {
 	ds := &Dataset{Entries: map[string]*Entry{}, Count: map[string]int{}}
 	for _, cat := range categories {
-		err := eachObject(filepath.Join(dir, FileName(cat)), func(r *jsonl.Reader, o *pyjson.Object) error {
+		err := eval.EachObject(filepath.Join(dir, FileName(cat)), func(r *jsonl.Reader, o *pyjson.Object) error {
 			id, ok := fieldString(o, "id")
 			if !ok {
 				return r.Errorf("id", "want a string")
@@ -122,7 +122,7 @@ func Load(dir string, categories []string, answers bool) (*Dataset, error) {
 			continue
 		}
 		apath := filepath.Join(dir, "possible_answer", FileName(cat))
-		err = eachObject(apath, func(r *jsonl.Reader, o *pyjson.Object) error {
+		err = eval.EachObject(apath, func(r *jsonl.Reader, o *pyjson.Object) error {
 			id, ok := fieldString(o, "id")
 			if !ok {
 				return r.Errorf("id", "want a string")
@@ -152,31 +152,7 @@ func Load(dir string, categories []string, answers bool) (*Dataset, error) {
 
 // Present returns the categories whose data file exists in dir.
 func Present(dir string, categories []string) []string {
-	var out []string
-	for _, c := range categories {
-		if _, err := os.Stat(filepath.Join(dir, FileName(c))); err == nil {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
-func eachObject(path string, fn func(*jsonl.Reader, *pyjson.Object) error) error {
-	r, err := jsonl.Open(path)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	for r.Next() {
-		o, err := r.Object()
-		if err != nil {
-			return err
-		}
-		if err := fn(r, o); err != nil {
-			return err
-		}
-	}
-	return r.Err()
+	return eval.Present(dir, categories, FileName)
 }
 
 func fieldString(o *pyjson.Object, key string) (string, bool) {

@@ -2,7 +2,6 @@ package acebench
 
 import (
 	"fmt"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"unicode"
@@ -381,16 +380,7 @@ func (s *Summary) Markdown() string {
 // WriteScore writes verdicts.jsonl, summary.json and summary.md to dir.
 func WriteScore(dir string, verdicts []*Verdict) (*Summary, error) {
 	s := Summarize(verdicts)
-	if err := eval.WriteJSONL(filepath.Join(dir, "verdicts.jsonl"), verdicts, func(v *Verdict) any { return v.Object() }); err != nil {
-		return nil, err
-	}
-	if err := eval.WriteIndentedJSON(filepath.Join(dir, "summary.json"), s.JSON()); err != nil {
-		return nil, err
-	}
-	if err := eval.WriteFile(filepath.Join(dir, "summary.md"), []byte(s.Markdown())); err != nil {
-		return nil, err
-	}
-	return s, nil
+	return s, eval.WriteScore(dir, verdicts, func(v *Verdict) any { return v.Object() }, s.JSON(), s.Markdown())
 }
 
 // ScoreFiles is `star eval acebench score`.

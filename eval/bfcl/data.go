@@ -2,10 +2,10 @@ package bfcl
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/star-go/star/data/jsonl"
+	"github.com/star-go/star/eval"
 	"github.com/star-go/star/internal/pyjson"
 )
 
@@ -36,7 +36,7 @@ func Load(dir string, categories []string, answers bool) (*Dataset, error) {
 	ds := &Dataset{Dir: dir, Categories: categories, Entries: map[string]*Entry{}, Count: map[string]int{}}
 	for _, cat := range categories {
 		path := filepath.Join(dir, FileName(cat))
-		err := eachObject(path, func(r *jsonl.Reader, o *pyjson.Object) error {
+		err := eval.EachObject(path, func(r *jsonl.Reader, o *pyjson.Object) error {
 			id, err := stringField(r, o, "id")
 			if err != nil {
 				return err
@@ -69,7 +69,7 @@ func Load(dir string, categories []string, answers bool) (*Dataset, error) {
 			continue
 		}
 		apath := filepath.Join(dir, "possible_answer", FileName(cat))
-		err = eachObject(apath, func(r *jsonl.Reader, o *pyjson.Object) error {
+		err = eval.EachObject(apath, func(r *jsonl.Reader, o *pyjson.Object) error {
 			id, err := stringField(r, o, "id")
 			if err != nil {
 				return err
@@ -100,31 +100,7 @@ func Load(dir string, categories []string, answers bool) (*Dataset, error) {
 
 // Present returns the categories whose data file exists in dir.
 func Present(dir string, categories []string) []string {
-	var out []string
-	for _, c := range categories {
-		if _, err := os.Stat(filepath.Join(dir, FileName(c))); err == nil {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
-func eachObject(path string, fn func(*jsonl.Reader, *pyjson.Object) error) error {
-	r, err := jsonl.Open(path)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	for r.Next() {
-		o, err := r.Object()
-		if err != nil {
-			return err
-		}
-		if err := fn(r, o); err != nil {
-			return err
-		}
-	}
-	return r.Err()
+	return eval.Present(dir, categories, FileName)
 }
 
 func stringField(r *jsonl.Reader, o *pyjson.Object, key string) (string, error) {

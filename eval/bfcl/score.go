@@ -2,7 +2,6 @@ package bfcl
 
 import (
 	"fmt"
-	"path/filepath"
 
 	"github.com/star-go/star/eval"
 	"github.com/star-go/star/internal/pyjson"
@@ -103,16 +102,7 @@ func ScoreResponses(ds *Dataset, rows []eval.Response) []*Verdict {
 // returns the summary.
 func WriteScore(dir string, ds *Dataset, verdicts []*Verdict) (*Summary, error) {
 	s := Summarize(verdicts, ds.Count)
-	if err := eval.WriteJSONL(filepath.Join(dir, "verdicts.jsonl"), verdicts, func(v *Verdict) any { return v.Object() }); err != nil {
-		return nil, err
-	}
-	if err := eval.WriteIndentedJSON(filepath.Join(dir, "summary.json"), s.JSON()); err != nil {
-		return nil, err
-	}
-	if err := eval.WriteFile(filepath.Join(dir, "summary.md"), []byte(s.Markdown())); err != nil {
-		return nil, err
-	}
-	return s, nil
+	return s, eval.WriteScore(dir, verdicts, func(v *Verdict) any { return v.Object() }, s.JSON(), s.Markdown())
 }
 
 // ScoreFiles is `star eval bfcl score`: it loads the selected categories that
