@@ -326,7 +326,7 @@ func (s *Scorer) score(prompt, labelText, head, gen string) (Result, error) {
 	// parse_generation, on the text head+gen
 	var answer string
 	if head == "" {
-		if n := countPairs(gen, thinkOpen, thinkClose); n != 1 {
+		if n := toolcall.CountPairs(gen, thinkOpen, thinkClose); n != 1 {
 			return formatError(fmt.Sprintf("%d <think></think> pairs, want 1", n)), nil
 		}
 		answer = afterLast(gen, thinkClose)
@@ -382,25 +382,7 @@ func (s *Scorer) score(prompt, labelText, head, gen string) (Result, error) {
 	return Result{Reward: v, AnswerScore: v, FormatScore: 1, Int: isInt}, nil
 }
 
-// countPairs is len(re.findall(open+"(.*?)"+close, s, re.S)).
-func countPairs(s, open, close string) int {
-	n := 0
-	for {
-		i := strings.Index(s, open)
-		if i < 0 {
-			return n
-		}
-		s = s[i+len(open):]
-		j := strings.Index(s, close)
-		if j < 0 {
-			return n
-		}
-		n++
-		s = s[j+len(close):]
-	}
-}
-
-// countPairsBytes is countPairs on a byte slice.
+// countPairsBytes is toolcall.CountPairs on a byte slice.
 func countPairsBytes(s []byte, open, close string) int {
 	n := 0
 	for {

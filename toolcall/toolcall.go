@@ -70,7 +70,7 @@ type Message struct {
 func Parse(text string) Message {
 	var m Message
 	text = addOpening(text)
-	m.ThinkBlocks = countPairs(text, ThinkOpen, ThinkClose)
+	m.ThinkBlocks = CountPairs(text, ThinkOpen, ThinkClose)
 	answer := text
 	if i := strings.Index(text, ThinkOpen); i >= 0 {
 		if j := strings.Index(text[i+len(ThinkOpen):], ThinkClose); j >= 0 {
@@ -203,8 +203,8 @@ func AppendCall(dst []byte, name string, args any) []byte {
 	return append(dst, "}\n</tool_call>"...)
 }
 
-// countPairs is len(re.findall(open+"(.*?)"+close, s, re.S)).
-func countPairs(s, open, close string) int {
+// CountPairs is len(re.findall(open+"(.*?)"+close, s, re.S)).
+func CountPairs(s, open, close string) int {
 	n := 0
 	for {
 		i := strings.Index(s, open)
