@@ -4,7 +4,6 @@
 package fusedops
 
 import (
-	"math"
 	"sync/atomic"
 
 	"github.com/gomlx/compute/internal/gobackend"
@@ -51,15 +50,10 @@ func softmaxLastAxis32(backend *gobackend.Backend, in, out []float32, n int) {
 }
 
 func softmaxRow32(in, out []float32) {
-	m := float32(math.Inf(-1))
-	for _, v := range in {
-		m = max(m, v) // NaN propagates: every exp below is then NaN-shifted
-	}
+	m := vecmath.Max(in) // NaN propagates: every exp below is then NaN-shifted
 	inv := 1 / vecmath.ExpShiftSum(out, in, m)
 	if m != m {
 		inv = m
 	}
-	for i := range out[:len(in)] {
-		out[i] *= inv
-	}
+	vecmath.BinaryVS(vecmath.Mul, out[:len(in)], out, inv)
 }

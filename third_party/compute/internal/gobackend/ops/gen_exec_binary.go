@@ -74,6 +74,9 @@ func execAdd(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobacke
 		execAddNumericGeneric(lhs.Flat.([]int64), rhs.Flat.([]int64), output.Flat.([]int64), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Float32:
+		if binaryFloat32(backend, opAdd, lhs, rhs, output) { // Patch: third_party/PATCHES.md
+			break
+		}
 		execAddNumericGeneric(lhs.Flat.([]float32), rhs.Flat.([]float32), output.Flat.([]float32), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Float64:
@@ -216,6 +219,9 @@ func execMul(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobacke
 		execMulNumericGeneric(lhs.Flat.([]int64), rhs.Flat.([]int64), output.Flat.([]int64), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Float32:
+		if binaryFloat32(backend, opMul, lhs, rhs, output) { // Patch: third_party/PATCHES.md
+			break
+		}
 		execMulNumericGeneric(lhs.Flat.([]float32), rhs.Flat.([]float32), output.Flat.([]float32), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Float64:
@@ -354,6 +360,9 @@ func execSub(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobacke
 		execSubNumericGeneric(lhs.Flat.([]int64), rhs.Flat.([]int64), output.Flat.([]int64), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Float32:
+		if binaryFloat32(backend, opSub, lhs, rhs, output) { // Patch: third_party/PATCHES.md
+			break
+		}
 		execSubNumericGeneric(lhs.Flat.([]float32), rhs.Flat.([]float32), output.Flat.([]float32), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Float64:
@@ -515,6 +524,9 @@ func execDiv(backend *gobackend.Backend, node *gobackend.Node, inputs []*gobacke
 		execDivNumericGeneric(lhs.Flat.([]int64), rhs.Flat.([]int64), output.Flat.([]int64), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Float32:
+		if binaryFloat32(backend, opDiv, lhs, rhs, output) { // Patch: third_party/PATCHES.md
+			break
+		}
 		execDivNumericGeneric(lhs.Flat.([]float32), rhs.Flat.([]float32), output.Flat.([]float32), lhs.RawShape, rhs.RawShape, output.RawShape) //nolint:errcheck // if nok, it would panic
 
 	case dtypes.Float64:
