@@ -2,40 +2,58 @@ package model
 
 import (
 	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
+	"github.com/gomlx/compute/gobackend/vecmath"
 	"github.com/gomlx/gomlx/core/tensors"
-	"github.com/star-go/star/internal/parallel"
 )
 
 // The AdamW step on engines whose tensors live in host memory (the Go
 // backend). updateGraph spells the update as about 18 elementwise ops per
 // parameter, each a full pass that reads and writes memory; here it is one
-// fused pass per element, split across cores. The gradient is checked before
-// anything is written. Both paths compute the same update (TestAdamWStep
-// runs each against a float64 reference).
+// fused pass per element (vecmath.AdamW: eight lanes of AVX2 where the CPU
+// has it), split across cores. The gradient is checked before anything is
+// written. Both paths compute the same update (TestAdamWStep runs each
+// against a float64 reference).
 
 // hostChunk is the number of elements one goroutine updates at a time.
 const hostChunk = 1 << 15
 
-// chunks lists the [lo,hi) chunks of [0,n), for parallel.Map.
-func chunks(n int) [][2]int {
-	c := make([][2]int, 0, (n+hostChunk-1)/hostChunk)
-	for lo := 0; lo < n; lo += hostChunk {
-		c = append(c, [2]int{lo, min(lo+hostChunk, n)})
+// forChunks calls fn(c, lo, hi) for the hostChunk-sized chunks c = [lo,hi)
+// of [0,n), on every core, each goroutine taking the next chunk. (Handing
+// out 16 chunks at a time, as parallel.Map does for records, left most
+// tensors of a small model on one core.)
+func forChunks(n int, fn func(c, lo, hi int)) {
+	count := (n + hostChunk - 1) / hostChunk
+	workers := min(runtime.GOMAXPROCS(0), count)
+	chunk := func(c int) { fn(c, c*hostChunk, min((c+1)*hostChunk, n)) }
+	if workers <= 1 {
+		for c := range count {
+			chunk(c)
+		}
+		return
 	}
-	return c
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	work := func() {
+		for c := int(next.Add(1)) - 1; c < count; c = int(next.Add(1)) - 1 {
+			chunk(c)
+		}
+	}
+	for range workers - 1 {
+		wg.Go(work)
+	}
+	work()
+	wg.Wait()
 }
 
 // sumSquares is Σx² in float64, summed per chunk and then in chunk order so
 // the result does not depend on scheduling.
 func sumSquares(x []float32) float64 {
-	partial := parallel.Map(0, chunks(len(x)), func(_ int, c [2]int) float64 {
-		var s float64
-		for _, v := range x[c[0]:c[1]] {
-			s += float64(v) * float64(v)
-		}
-		return s
-	})
+	partial := make([]float64, (len(x)+hostChunk-1)/hostChunk)
+	forChunks(len(x), func(c, lo, hi int) { partial[c] = vecmath.SumSquares(x[lo:hi]) })
 	var s float64
 	for _, p := range partial {
 		s += p
@@ -53,21 +71,21 @@ type adamUpdate struct {
 	eps       float64
 }
 
-// apply updates p, m and v in place from gradient g (all the same length),
-// in float32 like the graph path (float64 would halve the speed for nothing
-// the float32 state could keep).
-func (u *adamUpdate) apply(p, m, v, g []float32) {
-	m, v, g = m[:len(p)], v[:len(p)], g[:len(p)]
-	gs, decay := float32(u.gradScale), float32(u.decay)
-	b1, b2 := float32(u.b1), float32(u.b2)
-	step, invBC2, eps := float32(u.stepSize), float32(u.invBC2), float32(u.eps)
-	for j := range p {
-		gr := g[j] * gs
-		mo := b1*m[j] + (1-b1)*gr
-		ve := b2*v[j] + (1-b2)*gr*gr
-		m[j], v[j] = mo, ve
-		p[j] = p[j]*decay - step*mo/(float32(math.Sqrt(float64(ve)))*invBC2+eps)
+// kernel is the update in float32 like the graph path (float64 would halve
+// the speed for nothing the float32 state could keep).
+func (u *adamUpdate) kernel() vecmath.AdamW {
+	return vecmath.AdamW{
+		GradScale: float32(u.gradScale), Decay: float32(u.decay),
+		B1: float32(u.b1), B2: float32(u.b2),
+		Step: float32(u.stepSize), InvBC2: float32(u.invBC2), Eps: float32(u.eps),
 	}
+}
+
+// apply updates p, m and v in place from gradient g (all the same length),
+// split across cores.
+func (u *adamUpdate) apply(p, m, v, g []float32) {
+	k := u.kernel()
+	forChunks(len(p), func(_, lo, hi int) { k.Update(p[lo:hi], m[lo:hi], v[lo:hi], g[lo:hi]) })
 }
 
 // addOnHost returns new tensors a[i] + b[i].
@@ -78,11 +96,10 @@ func addOnHost(a, b []*tensors.Tensor) ([]*tensors.Tensor, error) {
 		err := tensors.MutableFlatData(sum, func(s []float32) {
 			tensors.MustConstFlatData(a[i], func(x []float32) {
 				tensors.MustConstFlatData(b[i], func(y []float32) {
-					parallel.Map(0, chunks(len(s)), func(_ int, c [2]int) struct{} {
-						for j := c[0]; j < c[1]; j++ {
+					forChunks(len(s), func(_, lo, hi int) {
+						for j := lo; j < hi; j++ {
 							s[j] = x[j] + y[j]
 						}
-						return struct{}{}
 					})
 				})
 			})
@@ -135,10 +152,7 @@ func (t *Trainer) applyHost(lr float64, stepNo int) (StepStats, error) {
 			tensors.MustMutableFlatData(t.mom[i], func(mo []float32) {
 				tensors.MustMutableFlatData(t.vel[i], func(ve []float32) {
 					tensors.MustConstFlatData(t.accum[i], func(g []float32) {
-						parallel.Map(0, chunks(len(p)), func(_ int, c [2]int) struct{} {
-							u.apply(p[c[0]:c[1]], mo[c[0]:c[1]], ve[c[0]:c[1]], g[c[0]:c[1]])
-							return struct{}{}
-						})
+						u.apply(p, mo, ve, g)
 					})
 				})
 			})

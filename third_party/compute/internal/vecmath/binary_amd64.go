@@ -37,3 +37,9 @@ func divSVAVX2(o *float32, s float32, b *float32, n int)
 
 //go:noescape
 func maxAVX2(x *float32, n int) float32
+
+//go:noescape
+func adamwAVX2(p, m, v, grad *float32, n int, k *adamwConsts)
+
+//go:noescape
+func sumSquaresAVX2(x *float32, n int) float64

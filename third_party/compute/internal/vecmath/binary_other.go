@@ -16,3 +16,7 @@ func divVSAVX2(o, a *float32, s float32, n int)          { panic("unreachable") 
 func subSVAVX2(o *float32, s float32, b *float32, n int) { panic("unreachable") }
 func divSVAVX2(o *float32, s float32, b *float32, n int) { panic("unreachable") }
 func maxAVX2(x *float32, n int) float32                  { panic("unreachable") }
+
+func adamwAVX2(p, m, v, grad *float32, n int, k *adamwConsts) { panic("unreachable") }
+
+func sumSquaresAVX2(x *float32, n int) float64 { panic("unreachable") }
