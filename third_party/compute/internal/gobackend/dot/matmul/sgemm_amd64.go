@@ -31,6 +31,17 @@ func sgemmKernel6x16(kc int, a, b, c *float32, ldc int, accumulate bool)
 // sgemmKernel6x32 is the AVX-512 kernel: a 6×32 tile from one A micro-panel
 // and two adjacent 16-column B panels, so it shares the packing above.
 //
+// Packing copies (pack_amd64.s; patch: third_party/PATCHES.md).
+//
+//go:noescape
+func packPieces16(dst *float32, dstStride int, src *float32, n int)
+
+//go:noescape
+func packPieces6(dst *float32, dstStride int, src *float32, n int)
+
+//go:noescape
+func packTranspose8(dst *float32, src *float32, srcStride int, kb int)
+
 //go:noescape
 func sgemmKernel6x32(kc int, a, b0, b1, c *float32, ldc int, accumulate bool)
 
@@ -177,10 +188,18 @@ func sgemmSharedB(run func(task func()), workers, batch, m, n, k int, a, b Strid
 			panels := (nc + sgemmNR - 1) / sgemmNR
 			for p := 0; p < k; p += sgemmKC {
 				kc := min(sgemmKC, k-p)
-				parallelFor(run, workers, panels, func(i int, _ *sgemmPacked) {
-					jr := i * sgemmNR
-					packB(shared.b[jr*kc:], b, bi, p, kc, jc+jr, min(sgemmNR, nc-jr))
-				})
+				if b.ColStride == 1 {
+					// Patch: third_party/PATCHES.md (packBRows).
+					const rows = 16
+					parallelFor(run, workers, (kc+rows-1)/rows, func(i int, _ *sgemmPacked) {
+						packBRows(shared.b[:], b, bi, p, kc, i*rows, min((i+1)*rows, kc), jc, nc)
+					})
+				} else {
+					parallelFor(run, workers, panels, func(i int, _ *sgemmPacked) {
+						jr := i * sgemmNR
+						packB(shared.b[jr*kc:], b, bi, p, kc, jc+jr, min(sgemmNR, nc-jr))
+					})
+				}
 				parallelFor(run, workers, rowBlocks, func(i int, bufs *sgemmPacked) {
 					ic := i * sgemmMC
 					mc := min(sgemmMC, m-ic)
@@ -292,6 +311,26 @@ func sgemmEdge(c []float32, ldc int, tile []float32, ldt, rows, cols int, accumu
 // (zero past the last row).
 func packA(dst []float32, a StridedMatrix, batch, i0, mc, k0, kc int) {
 	base := batch * a.BatchStride
+	if a.RowStride == 1 {
+		// Patch: third_party/PATCHES.md. A transposed (the activations of a
+		// weight gradient): read each k row once, in order, and hand its
+		// six-row pieces to the panels, rather than one short piece of each
+		// of kc rows per panel (kc pages apart when a is wide).
+		full := mc - mc%sgemmMR
+		for kk := range kc {
+			row := a.Data[base+(k0+kk)*a.ColStride+i0:][:mc]
+			if full > 0 {
+				_ = dst[(full-sgemmMR)*kc+kk*sgemmMR+sgemmMR-1]
+				packPieces6(&dst[kk*sgemmMR], 4*sgemmMR*kc, &row[0], full/sgemmMR)
+			}
+			if full < mc {
+				d := dst[full*kc+kk*sgemmMR:][:sgemmMR]
+				n := copy(d, row[full:])
+				clear(d[n:])
+			}
+		}
+		return
+	}
 	for ir := 0; ir < mc; ir += sgemmMR {
 		rows := min(sgemmMR, mc-ir)
 		d := dst[ir*kc : ir*kc+sgemmMR*kc]
@@ -319,17 +358,6 @@ func packA(dst []float32, a StridedMatrix, batch, i0, mc, k0, kc int) {
 					d[kk*sgemmMR+r] = v
 				}
 			}
-		case a.RowStride == 1 && rows == sgemmMR:
-			at := base + i0 + ir + k0*a.ColStride
-			for kk := range kc {
-				// Element by element: an array assignment compiles to a memmove call.
-				p, q := (*[sgemmMR]float32)(d[kk*sgemmMR:]), (*[sgemmMR]float32)(a.Data[at+kk*a.ColStride:])
-				p[0], p[1], p[2], p[3], p[4], p[5] = q[0], q[1], q[2], q[3], q[4], q[5]
-			}
-		case a.RowStride == 1:
-			for kk := range kc {
-				copy(d[kk*sgemmMR:kk*sgemmMR+rows], a.Data[base+i0+ir+(k0+kk)*a.ColStride:][:rows])
-			}
 		default:
 			for r := range rows {
 				for kk := range kc {
@@ -344,6 +372,10 @@ func packA(dst []float32, a StridedMatrix, batch, i0, mc, k0, kc int) {
 // micro-panels of 16 columns; panel p holds, for each k, its 16 column values
 // (zero past the last column).
 func packB(dst []float32, b StridedMatrix, batch, k0, kc, j0, nc int) {
+	if b.ColStride == 1 {
+		packBRows(dst, b, batch, k0, kc, 0, kc, j0, nc)
+		return
+	}
 	base := batch * b.BatchStride
 	for jr := 0; jr < nc; jr += sgemmNR {
 		cols := min(sgemmNR, nc-jr)
@@ -363,6 +395,20 @@ func packB(dst []float32, b StridedMatrix, batch, k0, kc, j0, nc int) {
 			for kk := range kc {
 				copy(d[kk*sgemmNR:kk*sgemmNR+cols], b.Data[base+(k0+kk)*b.RowStride+j0+jr:][:cols])
 			}
+		case b.RowStride == 1 && cols == sgemmNR && kc >= 8:
+			// Patch: third_party/PATCHES.md. 8×8 blocks transposed in
+			// registers; the k tail element by element.
+			at := base + (j0+jr)*b.ColStride + k0
+			_ = b.Data[at+(sgemmNR-1)*b.ColStride+kc-1]
+			kb := kc / 8
+			packTranspose8(&d[0], &b.Data[at], 4*b.ColStride, kb)
+			packTranspose8(&d[8], &b.Data[at+8*b.ColStride], 4*b.ColStride, kb)
+			for c := range sgemmNR {
+				src := b.Data[at+c*b.ColStride:][:kc]
+				for kk := kb * 8; kk < kc; kk++ {
+					d[kk*sgemmNR+c] = src[kk]
+				}
+			}
 		case b.RowStride == 1:
 			for c := range cols {
 				src := b.Data[base+(j0+jr+c)*b.ColStride+k0:][:kc]
@@ -376,6 +422,28 @@ func packB(dst []float32, b StridedMatrix, batch, k0, kc, j0, nc int) {
 					d[kk*sgemmNR+c] = b.Data[base+(k0+kk)*b.RowStride+(j0+jr+c)*b.ColStride]
 				}
 			}
+		}
+	}
+}
+
+// packBRows writes rows [kLo,kHi) of packB's panels for a b with contiguous
+// rows (ColStride 1), reading each source row once, in order, and handing
+// its 16-column pieces to the panels. (Filling one panel at a time instead
+// reads one cache line from each of kc rows, each on its own page when b is
+// wide: the TLB misses made packing an eighth of a step at 0.6B width.)
+// Patch: third_party/PATCHES.md.
+func packBRows(dst []float32, b StridedMatrix, batch, k0, kc, kLo, kHi, j0, nc int) {
+	full := nc &^ (sgemmNR - 1)
+	for kk := kLo; kk < kHi; kk++ {
+		row := b.Data[batch*b.BatchStride+(k0+kk)*b.RowStride+j0:][:nc]
+		if full > 0 {
+			_ = dst[(full-sgemmNR)*kc+kk*sgemmNR+sgemmNR-1]
+			packPieces16(&dst[kk*sgemmNR], 4*sgemmNR*kc, &row[0], full/sgemmNR)
+		}
+		if full < nc {
+			d := dst[full*kc+kk*sgemmNR:][:sgemmNR]
+			n := copy(d, row[full:])
+			clear(d[n:])
 		}
 	}
 }
