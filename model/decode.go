@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -16,13 +15,15 @@ import (
 
 // Continuous batching. A Batcher keeps one running batch: every row of the
 // KV cache belongs to one sequence, which writes its next key/value at its
-// own slot (its length so far) with its own RoPE position and mask. A new
-// sequence is prefilled alone (a [1,T] forward) and its cache row is written
-// into a free row of the batch before the next step; a finished or cancelled
-// sequence leaves between two steps and its row is free at once. The batch
-// (B rows) and the cache length (S) are kept at bucket sizes, re-laid out
-// (rows gathered, the cache cut or padded) only when the running set needs
-// another bucket, so only a few graphs are ever compiled.
+// own slot (its length so far) with its own RoPE position and mask. The
+// sequences queued at a step boundary are prefilled together and their
+// cache rows are written into free rows of the batch before the next step;
+// a finished or cancelled sequence leaves between two steps and its row is
+// free at once. The batch (B rows) and the cache length (S) are kept at
+// bucket sizes, re-laid out (rows gathered, the cache cut or padded) only
+// when the running set needs another bucket, so only a few graphs are ever
+// compiled. An idle batcher waits a little for requests about to arrive
+// (gather), so that they share one prefill and then run in step.
 
 // BatcherOptions configure NewBatcher.
 type BatcherOptions struct {
@@ -38,6 +39,8 @@ type BatcherOptions struct {
 	// only, ignored elsewhere or with STAR_HOST_DECODE=0): several times
 	// faster on small models. star serve and Sim-RL's rollouts turn it on.
 	HostStep bool
+
+	returnWait time.Duration // defaultReturnWait; tests make it long
 }
 
 // ErrQueueFull is returned by Submit when MaxQueue sequences already wait.
@@ -61,12 +64,18 @@ type Batcher struct {
 	wake    chan struct{}
 	done    chan struct{}
 
+	submitted time.Time // the last Submit (under mu)
+
 	// owned by the loop goroutine
 	rows  []*Sequence // len B; nil = free row
 	S     int         // cache length
 	cache []*tensors.Tensor
 	host  *hostStep // the cache on the host, instead of cache (hostdecode.go)
 	group int       // Submit counter: sequences of one Submit share their prefill
+	// Sequences that ended lately and whose clients may send the next
+	// request at once: gather waits for them until expectBy.
+	expect   int
+	expectBy time.Time
 }
 
 // BatcherStats are counters since NewBatcher.
@@ -111,6 +120,9 @@ func (m *Model) NewBatcher(opt BatcherOptions) *Batcher {
 	}
 	if opt.MaxLen <= 0 {
 		opt.MaxLen = m.Config.MaxPositionEmbeddings
+	}
+	if opt.returnWait <= 0 {
+		opt.returnWait = defaultReturnWait
 	}
 	b := &Batcher{m: m, opt: opt, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	go b.loop()
@@ -164,6 +176,7 @@ func (b *Batcher) Submit(ctx context.Context, prompt []int, n int, opt GenerateO
 			changed: make(chan struct{}, 1), ended: make(chan struct{})}
 	}
 	b.pending = append(b.pending, seqs...)
+	b.submitted = time.Now()
 	b.signal()
 	return seqs, nil
 }
@@ -301,6 +314,9 @@ func (s *Sequence) notify() {
 func (b *Batcher) loop() {
 	defer close(b.done)
 	for {
+		if b.countActive() == 0 {
+			b.await()
+		}
 		b.mu.Lock()
 		closed := b.closed
 		jobs := b.jobs
@@ -321,6 +337,7 @@ func (b *Batcher) loop() {
 				b.pending = b.pending[1:]
 				free--
 			}
+			b.expect = max(0, b.expect-len(admit))
 		}
 		pending := b.pending
 		if closed {
@@ -360,36 +377,87 @@ func (b *Batcher) loop() {
 			if err := safely(b.step); err != nil {
 				b.failAll(err, nil)
 			}
-			continue
-		}
-		b.mu.Lock()
-		idle := len(b.pending) == 0 && len(b.jobs) == 0 && !b.closed
-		b.mu.Unlock()
-		if idle {
-			b.release() // no sequence: give the cache memory back
-			<-b.wake
-			b.gather()
 		}
 	}
 }
 
-// gather lets requests sent at the same moment as the one that woke an
-// idle batcher (n clients at once, a batch job) reach Submit, so that they
-// share one prefill instead of joining a batch of one a step later: it
-// yields while the queue keeps growing, which costs a lone request about
-// a microsecond.
+// Waits of an idle batcher for requests that are about to arrive, so that
+// they share one prefill: a prompt prefilled alone costs about as much as
+// one padded into a batch of several, and the running rows wait for it.
+const (
+	// defaultReturnWait: how long after a sequence ends its client's next
+	// request is expected (a closed loop: agents, rollouts, load generators).
+	defaultReturnWait = 5 * time.Millisecond
+	// joinGap, joinMax: requests sent at one moment (n clients at once)
+	// reach Submit within microseconds of each other; an idle batcher
+	// woken by one waits until no other came for joinGap, at most joinMax.
+	joinGap = time.Millisecond
+	joinMax = 5 * time.Millisecond
+	// idleRelease: the cache is kept this long without sequences, so that
+	// the next requests of the same clients find it allocated.
+	idleRelease = time.Second
+)
+
+// await runs when no sequence holds a row: it blocks until there is work
+// (giving the cache back after idleRelease), then gathers the requests
+// about to follow.
+func (b *Batcher) await() {
+	b.mu.Lock()
+	idle := len(b.pending) == 0 && len(b.jobs) == 0 && !b.closed
+	b.mu.Unlock()
+	if idle {
+		t := time.NewTimer(idleRelease)
+		select {
+		case <-b.wake:
+		case <-t.C:
+			b.release()
+			<-b.wake
+		}
+		t.Stop()
+	}
+	b.gather()
+}
+
+// gather waits, before an idle batcher admits what is queued, for the
+// requests expected next: while fewer sequences are queued than ended in
+// the last returnWait (their clients sending the next request), until then;
+// with none expected, while the queue keeps growing (joinGap, joinMax).
+// It returns at once when the queue fills the batch, a job waits, or the
+// batcher closes.
 func (b *Batcher) gather() {
-	for range 16 {
+	start := time.Now()
+	for {
 		b.mu.Lock()
-		n := len(b.pending)
+		n, last, stop := len(b.pending), b.submitted, len(b.jobs) > 0 || b.closed
 		b.mu.Unlock()
-		runtime.Gosched()
-		b.mu.Lock()
-		grew := len(b.pending) > n
-		b.mu.Unlock()
-		if !grew {
+		now := time.Now()
+		if !now.Before(b.expectBy) {
+			b.expect = 0
+		}
+		var until time.Time
+		switch {
+		case stop || n == 0 || n >= b.opt.MaxBatch:
+			return
+		case b.expect > 0:
+			if n >= b.expect {
+				return
+			}
+			until = b.expectBy
+		default:
+			until = last.Add(joinGap)
+			if end := start.Add(joinMax); end.Before(until) {
+				until = end
+			}
+		}
+		if !now.Before(until) {
 			return
 		}
+		t := time.NewTimer(until.Sub(now))
+		select {
+		case <-b.wake:
+		case <-t.C:
+		}
+		t.Stop()
 	}
 }
 
@@ -552,6 +620,11 @@ func (b *Batcher) layout(B, S int) error {
 		}
 	}
 	if b.host != nil {
+		for i, s := range rows {
+			if s == nil {
+				idx[i] = -1 // nothing to keep
+			}
+		}
 		b.host = b.host.relayout(c, b.host.w, B, S, idx)
 		for i, s := range rows {
 			if s != nil {
@@ -642,6 +715,9 @@ func (b *Batcher) prefill(groups [][]*Sequence) error {
 			src[free], sel[free] = int32(j), 1
 		}
 	}
+	if b.host != nil {
+		return b.hostPrefill(groups)
+	}
 	ids := make([]int32, K*T)
 	pos := make([][]int, K)
 	mask := make([]float32, K*T*S)
@@ -677,40 +753,54 @@ func (b *Batcher) prefill(groups [][]*Sequence) error {
 		tensors.FromFlatDataAndDimensions(last, K, 2),
 		tensors.FromFlatDataAndDimensions(src, len(src)),
 		tensors.FromFlatDataAndDimensions(sel, len(sel))}
-	var out []*tensors.Tensor
-	if b.host != nil {
-		// The prompts' caches alone, copied into their rows on the host.
-		if out, err = b.m.runWith("host-prefill", b.m.prefillGraph, weights, args[:5]...); err != nil {
-			return err
-		}
-		err = b.host.loadRows(out[1:], src, sel)
-		for _, t := range out[1:] {
-			t.FinalizeAll()
-		}
+	for _, c := range b.cache {
+		buf, err := DonateTensorBuffer(c, e.backend, 0)
 		if err != nil {
-			out[0].FinalizeAll()
 			return err
 		}
-	} else {
-		for _, c := range b.cache {
-			buf, err := DonateTensorBuffer(c, e.backend, 0)
-			if err != nil {
-				return err
-			}
-			args = append(args, buf)
-		}
-		out, err = b.m.runWith("batch-join", b.m.joinGraph, weights, args...)
-		if err != nil {
-			b.cache = nil // donated
-			return err
-		}
-		b.cache = out[1:]
+		args = append(args, buf)
 	}
+	out, err := b.m.runWith("batch-join", b.m.joinGraph, weights, args...)
+	if err != nil {
+		b.cache = nil // donated
+		return err
+	}
+	b.cache = out[1:]
 	logits, err := tensors.CopyFlatData[float32](out[0])
 	out[0].FinalizeAll()
 	if err != nil {
 		return err
 	}
+	b.joined(groups, logits)
+	return nil
+}
+
+// hostPrefill runs the groups' prompts on the host step into the rows
+// prefill gave their sequences: each prompt once, into its first
+// sequence's row, copied to the group's other rows.
+func (b *Batcher) hostPrefill(groups [][]*Sequence) error {
+	w, err := b.m.hostWeights()
+	if err != nil {
+		return err
+	}
+	b.host.w = w
+	prompts, rows := make([][]int, len(groups)), make([]int, len(groups))
+	for j, g := range groups {
+		prompts[j], rows[j] = g[0].prompt, g[0].row
+	}
+	logits := b.host.prefill(prompts, rows, prefillChunk)
+	for _, g := range groups {
+		for _, s := range g[1:] {
+			b.host.copyRow(s.row, g[0].row, len(g[0].prompt))
+		}
+	}
+	b.joined(groups, logits)
+	return nil
+}
+
+// joined samples the first token of every sequence of the groups just
+// prefilled from its prompt's logits ([len(groups)·V]).
+func (b *Batcher) joined(groups [][]*Sequence, logits []float32) {
 	V := b.m.Config.VocabSize
 	n := 0
 	var seqs []*Sequence
@@ -726,7 +816,6 @@ func (b *Batcher) prefill(groups [][]*Sequence) error {
 	b.stats.Prompts += uint64(n)
 	b.mu.Unlock()
 	b.setActive()
-	return nil
 }
 
 // sampleAll draws each sequence's next token from its row of logits and
@@ -761,6 +850,8 @@ func (b *Batcher) sampleAll(seqs []*Sequence, rows [][]float32) {
 	for i, s := range seqs {
 		if s.push(b.m, draws[i].tok, draws[i].lp, draws[i].top) {
 			b.rows[s.row] = nil
+			b.expect++
+			b.expectBy = time.Now().Add(b.opt.returnWait)
 		}
 	}
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/gomlx/compute/gobackend/packedmm"
 	"github.com/gomlx/compute/gobackend/vecmath"
-	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
@@ -20,8 +19,9 @@ import (
 // multiply by weights packed once into the assembly GEMM's panel order
 // (packedmm: AVX-512 or AVX2+FMA kernels, a portable loop elsewhere), the
 // KV cache is preallocated and written in place, and nothing is allocated
-// per token. The prefill still runs as a graph (a few hundred tokens at once
-// is what the GEMM is good at) and its cache is copied here once.
+// per token. Generate's prefill still runs as a graph and its cache is
+// copied here once; the Batcher prefills on the host too (prefill: the
+// prompts' tokens are the rows of one pass, unpadded).
 
 // HostDecodeEnv turns the host decode step off (STAR_HOST_DECODE=0): every
 // step then runs as a graph, as on other backends.
@@ -117,27 +117,27 @@ func (m *Model) hostWeights() (*hostWeights, error) {
 // hostStep is the state of host decoding for one batch: the KV cache and
 // the scratch space of a step, allocated once.
 type hostStep struct {
-	cfg *Config
-	w   *hostWeights
-	B   int // rows
-	S   int // cache positions per row
+	cfg  *Config
+	w    *hostWeights
+	B    int // rows
+	capB int // rows the buffers hold (the Batcher shrinks B in place)
+	S    int // cache positions per row
 	// k, v: per layer [B, Hkv, S, D] (keys not transposed: a score is a
 	// contiguous dot product here).
 	k, v [][]float32
 
+	// Scratch space of one call, n token rows (token row b uses cache row
+	// crow[b], or b when crow is nil).
 	x, h, qkv, att, proj, gu, act, logits []float32
 	cos, sin                              []float32
+	crow                                  []int
 	scores                                [][]float32 // per attention worker [S]
+	pq, psc, pout, pinv                   []float32   // prefillAttention's
 }
 
 func newHostStep(cfg *Config, w *hostWeights, B, S int) *hostStep {
-	H, D, I, V := cfg.HiddenSize, cfg.HeadDim, cfg.IntermediateSize, cfg.VocabSize
-	Hq, Hkv := cfg.NumAttentionHeads, cfg.NumKeyValueHeads
-	s := &hostStep{cfg: cfg, w: w, B: B, S: S,
-		x: make([]float32, B*H), h: make([]float32, B*H), qkv: make([]float32, B*(Hq+2*Hkv)*D),
-		att: make([]float32, B*Hq*D), proj: make([]float32, B*H), gu: make([]float32, B*2*I),
-		act: make([]float32, B*I), logits: make([]float32, B*V),
-		cos: make([]float32, B*D), sin: make([]float32, B*D)}
+	Hkv, D := cfg.NumKeyValueHeads, cfg.HeadDim
+	s := &hostStep{cfg: cfg, w: w, B: B, capB: B, S: S}
 	for range cfg.NumHiddenLayers {
 		s.k = append(s.k, make([]float32, B*Hkv*S*D))
 		s.v = append(s.v, make([]float32, B*Hkv*S*D))
@@ -145,10 +145,34 @@ func newHostStep(cfg *Config, w *hostWeights, B, S int) *hostStep {
 	for range attentionWorkers {
 		s.scores = append(s.scores, make([]float32, S))
 	}
+	s.scratch(B)
 	return s
 }
 
 const attentionWorkers = 2
+
+// scratch sizes the scratch space for n token rows, reusing its memory.
+func (s *hostStep) scratch(n int) {
+	c := s.cfg
+	H, D, I := c.HiddenSize, c.HeadDim, c.IntermediateSize
+	Hq, Hkv := c.NumAttentionHeads, c.NumKeyValueHeads
+	for _, b := range []struct {
+		buf  *[]float32
+		size int
+	}{{&s.x, n * H}, {&s.h, n * H}, {&s.qkv, n * (Hq + 2*Hkv) * D}, {&s.att, n * Hq * D}, {&s.proj, n * H},
+		{&s.gu, n * 2 * I}, {&s.act, n * I}, {&s.cos, n * D}, {&s.sin, n * D}} {
+		if cap(*b.buf) < b.size {
+			*b.buf = make([]float32, b.size)
+		}
+		*b.buf = (*b.buf)[:b.size]
+	}
+}
+
+// setRows sets the cache rows to B (≤ capB).
+func (s *hostStep) setRows(B int) {
+	s.B = B
+	s.scratch(B)
+}
 
 // loadCache copies a graph cache (per layer K [B,Hkv,D,S] transposed, then
 // V [B,Hkv,S,D]) into the host cache.
@@ -181,8 +205,113 @@ func (s *hostStep) loadCache(cache []*tensors.Tensor) error {
 // key and value at cache slot slot[b], attends to slots [lo[b], slot[b]] and
 // returns the next-token logits [B·V] (valid until the next call).
 func (s *hostStep) run(ids []int32, pos, lo, slot []int) []float32 {
+	c := s.cfg
+	s.scratch(s.B)
+	s.crow = nil
+	s.layers(ids, pos, lo, slot, nil)
+	rmsNormRows(s.h, s.x, s.w.norm, c.HiddenSize, float32(c.RMSNormEps))
+	s.logits = grow(s.logits, s.B*c.VocabSize)
+	packedmm.Mul(s.logits, s.h, s.B, s.w.head, 0)
+	return s.logits
+}
+
+func grow(buf []float32, n int) []float32 {
+	if cap(buf) < n {
+		return make([]float32, n)
+	}
+	return buf[:n]
+}
+
+// row is the cache row of token row b.
+func (s *hostStep) row(b int) int {
+	if s.crow == nil {
+		return b
+	}
+	return s.crow[b]
+}
+
+// prefillChunk bounds the token rows of one pass of prefill (its scratch
+// space and the activations the GEMMs stream).
+const prefillChunk = 256
+
+// prefill runs prompt j into cache row rows[j] from slot 0, all prompts'
+// tokens together as the rows of one forward pass (in chunks of chunk
+// tokens; a token attends to the slots of its row written before it, by
+// this chunk or an earlier one), and returns each prompt's next-token
+// logits [len(prompts)·V] (valid until the next call). Nothing is padded:
+// the matrix products see the prompts' tokens and no more.
+func (s *hostStep) prefill(prompts [][]int, rows []int, chunk int) []float32 {
+	c := s.cfg
+	H, V := c.HiddenSize, c.VocabSize
+	var ids []int32
+	var crow, pos, lastRow []int
+	var runs []prefillRun
+	last := make([]float32, len(prompts)*H) // final hidden state of each prompt's last token
+	flush := func() {
+		if len(ids) == 0 {
+			return
+		}
+		s.scratch(len(ids))
+		s.crow = crow
+		s.layers(ids, pos, nil, pos, runs)
+		for j, b := range lastRow {
+			if b >= 0 {
+				copy(last[j*H:(j+1)*H], s.x[b*H:(b+1)*H])
+			}
+		}
+		ids, crow, pos, runs = ids[:0], crow[:0], pos[:0], runs[:0]
+		for j := range lastRow {
+			lastRow[j] = -1
+		}
+	}
+	lastRow = make([]int, len(prompts))
+	for j := range lastRow {
+		lastRow[j] = -1
+	}
+	for j, p := range prompts {
+		for t, id := range p {
+			if len(ids) == chunk {
+				flush()
+			}
+			if t == len(p)-1 {
+				lastRow[j] = len(ids)
+			}
+			if len(runs) == 0 || t == 0 {
+				runs = append(runs, prefillRun{r: len(ids), c: rows[j], p: t})
+			}
+			runs[len(runs)-1].n++
+			ids, crow, pos = append(ids, int32(id)), append(crow, rows[j]), append(pos, t)
+		}
+	}
+	flush()
+	s.crow = nil
+	h := make([]float32, len(prompts)*H)
+	rmsNormRows(h, last, s.w.norm, H, float32(c.RMSNormEps))
+	s.logits = grow(s.logits, len(prompts)*V)
+	packedmm.Mul(s.logits, h, len(prompts), s.w.head, 0)
+	return s.logits
+}
+
+// copyRow copies the first n slots of cache row src to row dst (choices
+// of one prompt share its prefill).
+func (s *hostStep) copyRow(dst, src, n int) {
+	D, Hkv := s.cfg.HeadDim, s.cfg.NumKeyValueHeads
+	for l := range s.k {
+		for h := range Hkv {
+			from, to := (src*Hkv+h)*s.S*D, (dst*Hkv+h)*s.S*D
+			copy(s.k[l][to:to+n*D], s.k[l][from:from+n*D])
+			copy(s.v[l][to:to+n*D], s.v[l][from:from+n*D])
+		}
+	}
+}
+
+// layers runs the decoder blocks on len(ids) token rows (scratch sized
+// for them, crow set), leaving the last hidden states in x. Attention is
+// per row (slots [lo[b], slot[b]]) or, for a prefill, per run of a
+// prompt's tokens.
+func (s *hostStep) layers(ids []int32, pos, lo, slot []int, runs []prefillRun) {
 	c, w := s.cfg, s.w
-	B, H, D, I := s.B, c.HiddenSize, c.HeadDim, c.IntermediateSize
+	B, H, D, I := len(ids), c.HiddenSize, c.HeadDim, c.IntermediateSize
 	Hq, Hkv := c.NumAttentionHeads, c.NumKeyValueHeads
 	eps := float32(c.RMSNormEps)
 	nqkv := (Hq + 2*Hkv) * D
@@ -214,12 +343,16 @@ func (s *hostStep) run(ids []int32, pos, lo, slot []int) []float32 {
 				k := row[(Hq+hd)*D : (Hq+hd+1)*D]
 				rmsNormRows(k, k, L.kNorm, D, eps)
 				ropeRow(k, cs, sn)
-				at := ((b*Hkv+hd)*s.S + slot[b]) * D
+				at := ((s.row(b)*Hkv+hd)*s.S + slot[b]) * D
 				copy(s.k[l][at:at+D], k)
 				copy(s.v[l][at:at+D], row[(Hq+Hkv+hd)*D:(Hq+Hkv+hd+1)*D])
 			}
 		}
-		s.attention(l, lo, slot)
+		if runs != nil {
+			s.prefillAttention(l, runs)
+		} else {
+			s.attention(l, B, lo, slot)
+		}
 		packedmm.Mul(s.proj, s.att, B, L.o, 0)
 		for b := range B {
 			if L.oBias != nil {
@@ -239,9 +372,6 @@ func (s *hostStep) run(ids []int32, pos, lo, slot []int) []float32 {
 		packedmm.Mul(s.proj, s.act, B, L.down, 0)
 		addTo(s.x, s.proj)
 	}
-	rmsNormRows(s.h, s.x, w.norm, H, eps)
-	packedmm.Mul(s.logits, s.h, B, w.head, 0)
-	return s.logits
 }
 
 // rope fills cos and sin [B, D] for each row's position, as ropeTables.
@@ -256,14 +386,69 @@ func (s *hostStep) rope(pos []int) {
 	}
 }
 
-// attention writes att [B, Hq·D] from the queries in qkv and the cache of
-// layer l, the (row, kv head) pairs split between workers.
-func (s *hostStep) attention(l int, lo, slot []int) {
+// prefillRun: token rows [r, r+n) of a prefill pass are positions
+// [p, p+n) of cache row c.
+type prefillRun struct{ r, n, c, p int }
+
+// prefillAttention writes att for the token rows of runs with matrix
+// products instead of a dot product per (token, position): per run and kv
+// head, the rows of its G query heads [G·n, D] times the keys [0, p+n)
+// transposed, a causal softmax (positions after a token's own are zero),
+// times the values.
+func (s *hostStep) prefillAttention(l int, runs []prefillRun) {
+	c := s.cfg
+	D, Hq, Hkv := c.HeadDim, c.NumAttentionHeads, c.NumKeyValueHeads
+	G := Hq / Hkv
+	nqkv := (Hq + 2*Hkv) * D
+	for _, run := range runs {
+		P, M := run.p+run.n, G*run.n // keys [0, P), query rows
+		s.pq, s.psc, s.pout = grow(s.pq, M*D), grow(s.psc, M*P), grow(s.pout, M*D)
+		s.pinv = grow(s.pinv, M)
+		for kvh := range Hkv {
+			at := (run.c*Hkv + kvh) * s.S * D
+			kt := packedmm.Pack(s.k[l][at:at+P*D], D, P, 1, D) // [D, P]
+			vm := packedmm.Pack(s.v[l][at:at+P*D], P, D, D, 1) // [P, D]
+			for g := range G {
+				hd := kvh*G + g // HF's repeat_kv, as attend
+				for t := range run.n {
+					q := (run.r+t)*nqkv + hd*D
+					copy(s.pq[(g*run.n+t)*D:(g*run.n+t+1)*D], s.qkv[q:q+D])
+				}
+			}
+			packedmm.Mul(s.psc, s.pq, M, kt, 0)
+			for i := range M {
+				last := run.p + i%run.n // the token's own position
+				row := s.psc[i*P : (i+1)*P]
+				mx := float32(math.Inf(-1))
+				for _, v := range row[:last+1] {
+					mx = max(mx, v)
+				}
+				s.pinv[i] = 1 / vecmath.ExpShiftSum(row[:last+1], row[:last+1], mx)
+				clear(row[last+1:])
+			}
+			packedmm.Mul(s.pout, s.psc, M, vm, 0)
+			for g := range G {
+				hd := kvh*G + g
+				for t := range run.n {
+					i := g*run.n + t
+					out := s.att[(run.r+t)*Hq*D+hd*D : (run.r+t)*Hq*D+(hd+1)*D]
+					for d, v := range s.pout[i*D : (i+1)*D] {
+						out[d] = v * s.pinv[i]
+					}
+				}
+			}
+		}
+	}
+}
+
+// attention writes att [B, Hq·D] from the queries of B token rows in qkv
+// and the cache of layer l, the (row, kv head) pairs split between workers.
+func (s *hostStep) attention(l, B int, lo, slot []int) {
 	c := s.cfg
 	Hkv := c.NumKeyValueHeads
-	tasks := s.B * Hkv
+	tasks := B * Hkv
 	work := 0
-	for b := range s.B {
+	for b := range B {
 		work += slot[b] - lo[b] + 1
 	}
 	if work*c.NumAttentionHeads*c.HeadDim < 1<<14 || tasks < 2 {
@@ -294,8 +479,9 @@ func (s *hostStep) attend(l, t int, lo, slot []int, sc []float32) {
 	G := Hq / Hkv
 	b, kvh := t/Hkv, t%Hkv
 	nqkv := (Hq + 2*Hkv) * D
-	keys := s.k[l][t*s.S*D : (t+1)*s.S*D]
-	vals := s.v[l][t*s.S*D : (t+1)*s.S*D]
+	ct := s.row(b)*Hkv + kvh
+	keys := s.k[l][ct*s.S*D : (ct+1)*s.S*D]
+	vals := s.v[l][ct*s.S*D : (ct+1)*s.S*D]
 	first, last := lo[b], slot[b]
 	for g := range G {
 		hd := kvh*G + g // HF's repeat_kv: query head hd uses kv head hd/G
@@ -349,12 +535,19 @@ func addTo(dst, x []float32) {
 var dot, axpy = vecmath.Dot, vecmath.Axpy
 
 // Continuous batching (decode.go) on the host: the Batcher keeps a hostStep
-// as its cache, re-lays it out on the host and copies each prefill's cache
-// rows into it.
+// as its cache, re-lays it out on the host and prefills new sequences'
+// rows in place.
 
 // relayout returns a hostStep of B rows and S positions whose row i is row
-// idx[i] of s (positions cut or zero-padded); s may be nil.
+// idx[i] of s (positions cut or zero-padded; none for idx[i] < 0); s may be
+// nil. With S unchanged the rows move within s's memory, which keeps the
+// largest B it had: batches that shrink and grow again (sequences leaving,
+// the next requests joining) allocate nothing.
 func (s *hostStep) relayout(cfg *Config, w *hostWeights, B, S int, idx []int32) *hostStep {
+	if s != nil && S == s.S && B <= s.capB {
+		s.moveRows(B, idx)
+		return s
+	}
 	n := newHostStep(cfg, w, B, S)
 	if s == nil {
 		return n
@@ -363,7 +556,7 @@ func (s *hostStep) relayout(cfg *Config, w *hostWeights, B, S int, idx []int32) 
 	keep := min(S, s.S) * D
 	for l := range s.k {
 		for i, old := range idx {
-			if int(old) >= s.B {
+			if old < 0 || int(old) >= s.B {
 				continue
 			}
 			for h := range Hkv {
@@ -376,60 +569,24 @@ func (s *hostStep) relayout(cfg *Config, w *hostWeights, B, S int, idx []int32) 
 	return n
 }
 
-// loadRows copies row src[r] of a prefill's cache (per layer K [K,Hkv,D,S]
-// transposed, V [K,Hkv,S,D], S as s.S) into row r for every r with sel[r].
-func (s *hostStep) loadRows(cache []*tensors.Tensor, src, sel []int32) error {
-	D, Hkv, S := s.cfg.HeadDim, s.cfg.NumKeyValueHeads, s.S
-	for l := range s.cfg.NumHiddenLayers {
-		kT, err := tensors.CopyFlatData[float32](cache[2*l])
-		if err != nil {
-			return err
-		}
-		v, err := tensors.CopyFlatData[float32](cache[2*l+1])
-		if err != nil {
-			return err
-		}
-		for r := range s.B {
-			if sel[r] == 0 {
+// moveRows resizes s to B rows (within capB) whose row i is row idx[i]
+// (none for idx[i] < 0). The rows only move towards the front (idx[i] ≥ i,
+// as layout compacts), so they are copied in place in order.
+func (s *hostStep) moveRows(B int, idx []int32) {
+	D, Hkv := s.cfg.HeadDim, s.cfg.NumKeyValueHeads
+	row := Hkv * s.S * D
+	for l := range s.k {
+		s.k[l], s.v[l] = s.k[l][:B*row], s.v[l][:B*row]
+		for i, old := range idx {
+			if old < 0 || int(old) == i || int(old) >= s.B {
 				continue
 			}
-			for h := range Hkv {
-				from, to := (int(src[r])*Hkv+h)*S*D, (r*Hkv+h)*S*D
-				copy(s.v[l][to:to+S*D], v[from:from+S*D])
-				k, kt := s.k[l][to:to+S*D], kT[from:from+S*D]
-				for d := range D {
-					for p := range S {
-						k[p*D+d] = kt[d*S+p]
-					}
-				}
+			if int(old) < i {
+				panic("hostStep.moveRows: a row moves backwards")
 			}
+			copy(s.k[l][i*row:(i+1)*row], s.k[l][int(old)*row:(int(old)+1)*row])
+			copy(s.v[l][i*row:(i+1)*row], s.v[l][int(old)*row:(int(old)+1)*row])
 		}
 	}
-	return nil
-}
-
-// prefillGraph: decode-layout weights, ids [K,T], cos, sin [K,T,D], mask
-// [K,T,S], last [K,2] (each prompt's last real position) → logits [K,V] of
-// each prompt's last token, then each layer's fresh cache K [K,Hkv,D,S], V
-// [K,Hkv,S,D] (joinGraph without merging into a running batch's cache).
-func (m *Model) prefillGraph(g *Graph, in []*Node) []*Node {
-	P := len(m.Names)
-	net := bind(m.Config, m.Names, in[:P])
-	net.inOut, net.LMHead = true, in[P]
-	in = in[P+1:]
-	ids, cos, sin, mask, last := in[0], in[1], in[2], in[3], in[4]
-	c := m.Config
-	Hkv, D, H := c.NumKeyValueHeads, c.HeadDim, c.HiddenSize
-	K, S := ids.Shape().Dimensions[0], mask.Shape().Dimensions[2]
-	var fresh []kvCache
-	for range c.NumHiddenLayers {
-		fresh = append(fresh, kvCache{K: Zeros(g, shapeF32(K, Hkv, D, S)), V: Zeros(g, shapeF32(K, Hkv, S, D))})
-	}
-	h, fresh := net.forward(ids, cos, sin, mask, fresh, Const(g, int32(0)))
-	hl := Gather(h, last) // [K,H]
-	outs := []*Node{Reshape(net.logits(Reshape(hl, K, 1, H)), K, c.VocabSize)}
-	for _, f := range fresh {
-		outs = append(outs, f.K, f.V)
-	}
-	return outs
+	s.setRows(B)
 }
