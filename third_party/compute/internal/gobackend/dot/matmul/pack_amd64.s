@@ -106,3 +106,67 @@ t8:
 	JNZ        t8
 	VZEROUPPER
 	RET
+
+// func packRows6(dst *float32, src *float32, srcStride int, kb int)
+// The 6-row A panel from six rows with contiguous k (row r at src +
+// r·srcStride bytes): for kb blocks of 8 k, the 6×8 block is transposed in
+// registers (as packTranspose8, lanes 6 and 7 unused) and row k written as
+// 6 floats at dst + 24·k bytes. Each row but the block's last is stored as
+// 8 floats; the 2 extra are overwritten by the next row, and the last row
+// is stored exactly, so nothing is written past the 8 rows.
+TEXT ·packRows6(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ srcStride+16(FP), DX
+	MOVQ kb+24(FP), CX
+	LEAQ (DX)(DX*2), BX // 3·stride
+	LEAQ (SI)(DX*4), R8 // rows 4 and 5
+
+r6:
+	VMOVUPS (SI), Y0
+	VMOVUPS (SI)(DX*1), Y1
+	VMOVUPS (SI)(DX*2), Y2
+	VMOVUPS (SI)(BX*1), Y3
+	VMOVUPS (R8), Y4
+	VMOVUPS (R8)(DX*1), Y5
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y9
+	VUNPCKLPS  Y3, Y2, Y10
+	VUNPCKHPS  Y3, Y2, Y11
+	VUNPCKLPS  Y5, Y4, Y12
+	VUNPCKHPS  Y5, Y4, Y13
+	VUNPCKLPS  Y5, Y4, Y14
+	VUNPCKHPS  Y5, Y4, Y15
+	VSHUFPS    $0x44, Y10, Y8, Y0
+	VSHUFPS    $0xEE, Y10, Y8, Y1
+	VSHUFPS    $0x44, Y11, Y9, Y2
+	VSHUFPS    $0xEE, Y11, Y9, Y3
+	VSHUFPS    $0x44, Y14, Y12, Y4
+	VSHUFPS    $0xEE, Y14, Y12, Y5
+	VSHUFPS    $0x44, Y15, Y13, Y6
+	VSHUFPS    $0xEE, Y15, Y13, Y7
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x31, Y7, Y3, Y15
+	VMOVUPS      Y8, (DI)
+	VMOVUPS      Y9, 24(DI)
+	VMOVUPS      Y10, 48(DI)
+	VMOVUPS      Y11, 72(DI)
+	VMOVUPS      Y12, 96(DI)
+	VMOVUPS      Y13, 120(DI)
+	VMOVUPS      Y14, 144(DI)
+	VMOVUPS      X15, 168(DI)
+	VEXTRACTF128 $1, Y15, X15
+	VMOVSD       X15, 184(DI)
+	ADDQ         $32, SI
+	ADDQ         $32, R8
+	ADDQ         $192, DI
+	DECQ         CX
+	JNZ          r6
+	VZEROUPPER
+	RET

@@ -40,6 +40,9 @@ func packPieces16(dst *float32, dstStride int, src *float32, n int)
 func packPieces6(dst *float32, dstStride int, src *float32, n int)
 
 //go:noescape
+func packRows6(dst *float32, src *float32, srcStride int, kb int)
+
+//go:noescape
 func packTranspose8(dst *float32, src *float32, srcStride int, kb int)
 
 //go:noescape
@@ -341,13 +344,21 @@ func packA(dst []float32, a StridedMatrix, batch, i0, mc, k0, kc int) {
 		case a.ColStride == 1 && rows == sgemmMR:
 			// Six rows read side by side, the panel written in order.
 			at := base + (i0+ir)*a.RowStride + k0
+			// Patch: third_party/PATCHES.md. Blocks of 8 k transposed in
+			// registers; the tail below.
+			kb := kc / 8
+			if kb > 0 {
+				_ = a.Data[at+(sgemmMR-1)*a.RowStride+kb*8-1]
+				_ = d[kb*8*sgemmMR-1]
+				packRows6(&d[0], &a.Data[at], 4*a.RowStride, kb)
+			}
 			r0 := a.Data[at:][:kc]
 			r1 := a.Data[at+a.RowStride:][:kc]
 			r2 := a.Data[at+2*a.RowStride:][:kc]
 			r3 := a.Data[at+3*a.RowStride:][:kc]
 			r4 := a.Data[at+4*a.RowStride:][:kc]
 			r5 := a.Data[at+5*a.RowStride:][:kc]
-			for kk := range kc {
+			for kk := kb * 8; kk < kc; kk++ {
 				p := (*[sgemmMR]float32)(d[kk*sgemmMR:])
 				p[0], p[1], p[2], p[3], p[4], p[5] = r0[kk], r1[kk], r2[kk], r3[kk], r4[kk], r5[kk]
 			}
