@@ -5,44 +5,66 @@
 
 #include "textflag.h"
 
-// func packPieces16(dst *float32, dstStride int, src *float32, n int)
-// Copies n consecutive 16-float pieces of src to dst, dst + dstStride, …
-// (dstStride in bytes); n ≥ 1.
-TEXT ·packPieces16(SB), NOSPLIT, $0-32
+// func packBlock16(dst *float32, panelStride int, src *float32, srcStride int, panels, rows int)
+// Copies rows (≥ 1) consecutive k rows of panels (≥ 1) 16-float pieces: the
+// piece of panel p in row r, at src + r·srcStride + 64·p bytes, goes to
+// dst + p·panelStride + 64·r. Panel by panel, so writes are sequential and
+// the few source rows stay in L1.
+TEXT ·packBlock16(SB), NOSPLIT, $0-48
 	MOVQ dst+0(FP), DI
-	MOVQ dstStride+8(FP), DX
+	MOVQ panelStride+8(FP), DX
 	MOVQ src+16(FP), SI
-	MOVQ n+24(FP), CX
+	MOVQ srcStride+24(FP), BX
+	MOVQ panels+32(FP), CX
 
-p16:
-	VMOVUPS (SI), Y0
-	VMOVUPS 32(SI), Y1
-	VMOVUPS Y0, (DI)
-	VMOVUPS Y1, 32(DI)
+b16panel:
+	MOVQ rows+40(FP), R8
+	MOVQ SI, R9
+	MOVQ DI, R10
+
+b16row:
+	VMOVUPS (R9), Y0
+	VMOVUPS 32(R9), Y1
+	VMOVUPS Y0, (R10)
+	VMOVUPS Y1, 32(R10)
+	ADDQ    BX, R9
+	ADDQ    $64, R10
+	DECQ    R8
+	JNZ     b16row
 	ADDQ    $64, SI
 	ADDQ    DX, DI
 	DECQ    CX
-	JNZ     p16
+	JNZ     b16panel
 	VZEROUPPER
 	RET
 
-// func packPieces6(dst *float32, dstStride int, src *float32, n int)
-// The same for 6-float pieces.
-TEXT ·packPieces6(SB), NOSPLIT, $0-32
+// func packBlock6(dst *float32, panelStride int, src *float32, srcStride int, panels, rows int)
+// The same for 6-float pieces (A panels).
+TEXT ·packBlock6(SB), NOSPLIT, $0-48
 	MOVQ dst+0(FP), DI
-	MOVQ dstStride+8(FP), DX
+	MOVQ panelStride+8(FP), DX
 	MOVQ src+16(FP), SI
-	MOVQ n+24(FP), CX
+	MOVQ srcStride+24(FP), BX
+	MOVQ panels+32(FP), CX
 
-p6:
-	MOVUPS (SI), X0
-	MOVSD  16(SI), X1
-	MOVUPS X0, (DI)
-	MOVSD  X1, 16(DI)
+b6panel:
+	MOVQ rows+40(FP), R8
+	MOVQ SI, R9
+	MOVQ DI, R10
+
+b6row:
+	MOVUPS (R9), X0
+	MOVSD  16(R9), X1
+	MOVUPS X0, (R10)
+	MOVSD  X1, 16(R10)
+	ADDQ   BX, R9
+	ADDQ   $24, R10
+	DECQ   R8
+	JNZ    b6row
 	ADDQ   $24, SI
 	ADDQ   DX, DI
 	DECQ   CX
-	JNZ    p6
+	JNZ    b6panel
 	RET
 
 // func packTranspose8(dst *float32, src *float32, srcStride int, kb int)

@@ -34,10 +34,10 @@ func sgemmKernel6x16(kc int, a, b, c *float32, ldc int, accumulate bool)
 // Packing copies (pack_amd64.s; patch: third_party/PATCHES.md).
 //
 //go:noescape
-func packPieces16(dst *float32, dstStride int, src *float32, n int)
+func packBlock16(dst *float32, panelStride int, src *float32, srcStride int, panels, rows int)
 
 //go:noescape
-func packPieces6(dst *float32, dstStride int, src *float32, n int)
+func packBlock6(dst *float32, panelStride int, src *float32, srcStride int, panels, rows int)
 
 //go:noescape
 func packRows6(dst *float32, src *float32, srcStride int, kb int)
@@ -316,16 +316,20 @@ func packA(dst []float32, a StridedMatrix, batch, i0, mc, k0, kc int) {
 	base := batch * a.BatchStride
 	if a.RowStride == 1 {
 		// Patch: third_party/PATCHES.md. A transposed (the activations of a
-		// weight gradient): read each k row once, in order, and hand its
-		// six-row pieces to the panels, rather than one short piece of each
-		// of kc rows per panel (kc pages apart when a is wide).
+		// weight gradient): blocks of 8 k rows, each read once, handing
+		// their six-row pieces to every panel (as packBRows), rather than
+		// one short piece of each of kc rows per panel (kc pages apart when
+		// a is wide).
 		full := mc - mc%sgemmMR
+		if full > 0 {
+			_ = dst[full*kc-1]
+			_ = a.Data[base+(k0+kc-1)*a.ColStride+i0+full-1]
+			for kk := 0; kk < kc; kk += packRowBlock {
+				packBlock6(&dst[kk*sgemmMR], 4*sgemmMR*kc, &a.Data[base+(k0+kk)*a.ColStride+i0], 4*a.ColStride, full/sgemmMR, min(packRowBlock, kc-kk))
+			}
+		}
 		for kk := range kc {
 			row := a.Data[base+(k0+kk)*a.ColStride+i0:][:mc]
-			if full > 0 {
-				_ = dst[(full-sgemmMR)*kc+kk*sgemmMR+sgemmMR-1]
-				packPieces6(&dst[kk*sgemmMR], 4*sgemmMR*kc, &row[0], full/sgemmMR)
-			}
 			if full < mc {
 				d := dst[full*kc+kk*sgemmMR:][:sgemmMR]
 				n := copy(d, row[full:])
@@ -437,20 +441,29 @@ func packB(dst []float32, b StridedMatrix, batch, k0, kc, j0, nc int) {
 	}
 }
 
+// packRowBlock is the number of k rows packed panel by panel at a time:
+// their pieces of every panel are written in order while the rows stay in L1.
+const packRowBlock = 8
+
 // packBRows writes rows [kLo,kHi) of packB's panels for a b with contiguous
-// rows (ColStride 1), reading each source row once, in order, and handing
-// its 16-column pieces to the panels. (Filling one panel at a time instead
+// rows (ColStride 1), in blocks of packRowBlock rows read once each, whose
+// 16-column pieces go to every panel in turn. (Filling one panel at a time
+// over all kc rows instead
 // reads one cache line from each of kc rows, each on its own page when b is
 // wide: the TLB misses made packing an eighth of a step at 0.6B width.)
 // Patch: third_party/PATCHES.md.
 func packBRows(dst []float32, b StridedMatrix, batch, k0, kc, kLo, kHi, j0, nc int) {
 	full := nc &^ (sgemmNR - 1)
-	for kk := kLo; kk < kHi; kk++ {
-		row := b.Data[batch*b.BatchStride+(k0+kk)*b.RowStride+j0:][:nc]
-		if full > 0 {
-			_ = dst[(full-sgemmNR)*kc+kk*sgemmNR+sgemmNR-1]
-			packPieces16(&dst[kk*sgemmNR], 4*sgemmNR*kc, &row[0], full/sgemmNR)
+	base := batch*b.BatchStride + j0
+	if full > 0 && kHi > kLo {
+		_ = dst[(full-sgemmNR)*kc+(kHi-1)*sgemmNR+sgemmNR-1]
+		_ = b.Data[base+(k0+kHi-1)*b.RowStride+full-1]
+		for kk := kLo; kk < kHi; kk += packRowBlock {
+			packBlock16(&dst[kk*sgemmNR], 4*sgemmNR*kc, &b.Data[base+(k0+kk)*b.RowStride], 4*b.RowStride, full/sgemmNR, min(packRowBlock, kHi-kk))
 		}
+	}
+	for kk := kLo; kk < kHi; kk++ {
+		row := b.Data[base+(k0+kk)*b.RowStride:][:nc]
 		if full < nc {
 			d := dst[full*kc+kk*sgemmNR:][:sgemmNR]
 			n := copy(d, row[full:])
