@@ -62,6 +62,10 @@ func reduceFast(op compute.OpType, in, out any, dims, reduceAxes []int) bool {
 	default:
 		return false
 	}
+	if op == compute.OpTypeReduceSum && inner == 1 && outer >= 8 {
+		rowSums8(x, y, outer, mid)
+		return true
+	}
 	init := float32(0)
 	if op == compute.OpTypeReduceMax {
 		init = dtypes.Float32.LowestValue().(float32)
@@ -102,4 +106,42 @@ func reduceFast(op compute.OpType, in, out any, dims, reduceAxes []int) bool {
 		}
 	}
 	return true
+}
+
+// rowSums8 sets y[o] = Σ x[o·mid : (o+1)·mid] for o < outer, eight rows at
+// a time: each row is still summed in order from +0 (bit-identical to the
+// loop above), but eight independent chains hide the latency of the add
+// that a single chain waits on (a fifth of a small model's reduction time).
+// Patch: third_party/PATCHES.md.
+func rowSums8(x, y []float32, outer, mid int) {
+	o := 0
+	for ; o+8 <= outer; o += 8 {
+		r0 := x[o*mid : (o+1)*mid]
+		r1 := x[(o+1)*mid:][:len(r0)]
+		r2 := x[(o+2)*mid:][:len(r0)]
+		r3 := x[(o+3)*mid:][:len(r0)]
+		r4 := x[(o+4)*mid:][:len(r0)]
+		r5 := x[(o+5)*mid:][:len(r0)]
+		r6 := x[(o+6)*mid:][:len(r0)]
+		r7 := x[(o+7)*mid:][:len(r0)]
+		var s0, s1, s2, s3, s4, s5, s6, s7 float32
+		for i := range r0 {
+			s0 += r0[i]
+			s1 += r1[i]
+			s2 += r2[i]
+			s3 += r3[i]
+			s4 += r4[i]
+			s5 += r5[i]
+			s6 += r6[i]
+			s7 += r7[i]
+		}
+		y[o], y[o+1], y[o+2], y[o+3], y[o+4], y[o+5], y[o+6], y[o+7] = s0, s1, s2, s3, s4, s5, s6, s7
+	}
+	for ; o < outer; o++ {
+		var s float32
+		for _, v := range x[o*mid : (o+1)*mid] {
+			s += v
+		}
+		y[o] = s
+	}
 }

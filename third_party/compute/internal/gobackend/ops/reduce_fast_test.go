@@ -17,7 +17,7 @@ import (
 // TestReduceFast compares the fast reductions with upstream's iterator,
 // bit for bit, on every subset of axes of a few shapes.
 func TestReduceFast(t *testing.T) {
-	for _, dims := range [][]int{{7}, {3, 5}, {4, 1, 6}, {2, 3, 4}, {3, 1, 4, 5}} {
+	for _, dims := range [][]int{{7}, {3, 5}, {4, 1, 6}, {2, 3, 4}, {3, 1, 4, 5}, {19, 13}, {9, 2, 7}} {
 		n := 1
 		for _, d := range dims {
 			n *= d
