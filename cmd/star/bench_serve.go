@@ -139,8 +139,9 @@ func runBenchServe(ctx context.Context, args []string) error {
 	}
 	base := levels[0]
 	for _, c := range levels[1:] {
-		fmt.Printf("speed-up %d vs %d clients: serve %.2fx (per CPU-s %.2fx), fixed-batch decode %.2fx (per CPU-s %.2fx)\n", c, base,
-			serveRate[c]/serveRate[base], serveCPU[c]/serveCPU[base], genRate[c]/genRate[base], genCPU[c]/genCPU[base])
+		sx, gx := serveRate[c]/serveRate[base], genRate[c]/genRate[base]
+		fmt.Printf("speed-up %d vs %d clients: serve %.2fx (per CPU-s %.2fx), fixed-batch decode %.2fx (per CPU-s %.2fx); serve/fixed %.0f%%\n", c, base,
+			sx, serveCPU[c]/serveCPU[base], gx, genCPU[c]/genCPU[base], 100*sx/gx)
 	}
 	return nil
 }
