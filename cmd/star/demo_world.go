@@ -14,7 +14,7 @@ func init() {
 }
 
 func runDemoWorld(ctx context.Context, args []string) error {
-	fs := newFlags("demo world", "-o DIR [--seed S] [--quick] [--train N] [--rl N] [--test N] [--distractors N] [--domains N] [--bfcl-tools]")
+	fs := newFlags("demo world", "-o DIR [--seed S] [--quick] [--train N] [--rl N] [--test N] [--distractors N] [--domains N] [--values N] [--bfcl-tools]")
 	out := fs.String("o", "", "output directory")
 	seed := fs.Uint64("seed", 1, "random seed (the same seed writes the same files)")
 	quick := fs.Bool("quick", false, "the small world of `star demo --quick`")
@@ -23,6 +23,7 @@ func runDemoWorld(ctx context.Context, args []string) error {
 	test := fs.Int("test", -1, "test records (default: 400, --quick 100)")
 	distractors := fs.Int("distractors", -1, "extra tools listed in multiple, parallel_multiple and irrelevance cases (default 1)")
 	domains := fs.Int("domains", 0, "use only the first N of the 10 domains (an easier world; 0: all)")
+	values := fs.Int("values", 0, "draw each parameter from N values, the same in every split (an easier world; 0: unlimited)")
 	bfclTools := fs.Bool("bfcl-tools", false, "write the records' tools as BFCL's Qwen prompt shows them (train on what `star eval bfcl` will show)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -48,6 +49,7 @@ func runDemoWorld(ctx context.Context, args []string) error {
 	}
 	cfg.BFCLTools = *bfclTools
 	cfg.Domains = *domains
+	cfg.Values = *values
 	w, err := world.Generate(cfg)
 	if err != nil {
 		return err

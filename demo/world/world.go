@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/star-go/star/data/message"
 	"github.com/star-go/star/eval/bfcl"
@@ -67,6 +68,13 @@ type Config struct {
 	// a model trained on the records sees the same prompt under `star eval
 	// bfcl`. Off, the tools are plain JSON Schema.
 	BFCLTools bool
+	// Values, when > 0, draws every parameter but enums and booleans from
+	// that many values (a pool's first Values entries; numbers, dates, times
+	// and the like drawn once per parameter), the same in every split: a model trained
+	// from scratch in minutes learns a few values per parameter, where it
+	// would need far longer to learn to copy any digits or names. The test
+	// split still holds out every phrasing.
+	Values int
 }
 
 // DefaultMix is the case mix: BFCL's non-live categories in roughly the
@@ -134,6 +142,9 @@ func Generate(c Config) (*World, error) {
 	if c.Train < 0 || c.RL < 0 || c.Test < 0 {
 		return nil, fmt.Errorf("world: negative split size")
 	}
+	if c.Values != 0 && c.Values < 4 {
+		return nil, fmt.Errorf("world: %d values per parameter: want 0 (unlimited) or at least 4", c.Values)
+	}
 	if c.MaxParallel < 2 {
 		c.MaxParallel = 2
 	}
@@ -162,7 +173,7 @@ func Generate(c Config) (*World, error) {
 		return nil, err
 	}
 	w := &World{Config: c, Tools: tools}
-	g := &gen{cfg: c, r: rand.New(rand.NewPCG(c.Seed, 0x5eed5eed)), seen: map[string]bool{}, tools: tools}
+	g := &gen{cfg: c, r: rand.New(rand.NewPCG(c.Seed, 0x5eed5eed)), seen: map[string]bool{}, fixed: map[string][]value{}, tools: tools}
 	for _, s := range []struct {
 		name string
 		n    int
@@ -225,7 +236,8 @@ type gen struct {
 	cfg   Config
 	tools []*Tool
 	r     *rand.Rand
-	seen  map[string]bool // queries already generated, across splits
+	seen  map[string]bool    // queries already generated, across splits
+	fixed map[string][]value // Config.Values: each parameter's or pool's values
 }
 
 // phrases returns the training or the test-only variants.
@@ -569,6 +581,29 @@ func dimension(unit string) string {
 }
 
 func (g *gen) value(p *Param, t *Tool) value {
+	if n := g.cfg.Values; n > 0 && (p.Kind == Integer || p.Kind == Number) {
+		return g.fixedValue(t.Name+"."+p.Name, func() value { return g.drawValue(p, t) })
+	}
+	return g.drawValue(p, t)
+}
+
+// fixedValue picks one of key's Config.Values values, drawing them with
+// draw the first time (distinct ones, as far as draw has them).
+func (g *gen) fixedValue(key string, draw func() value) value {
+	vs, ok := g.fixed[key]
+	if !ok {
+		for try := 0; len(vs) < g.cfg.Values && try < 50*g.cfg.Values; try++ {
+			v := draw()
+			if !slices.ContainsFunc(vs, func(u value) bool { return pyjson.Equal(u.v, v.v) }) {
+				vs = append(vs, v)
+			}
+		}
+		g.fixed[key] = vs
+	}
+	return vs[g.r.IntN(len(vs))]
+}
+
+func (g *gen) drawValue(p *Param, t *Tool) value {
 	switch p.Kind {
 	case String:
 		s := g.poolItem(p.Pool)
@@ -613,6 +648,16 @@ func joinAnd(xs []string) string {
 const letters = "ABCDEFGHJKLMNPRSTUVWXYZ"
 
 func (g *gen) poolItem(pool string) string {
+	if n := g.cfg.Values; n > 0 {
+		if list := pools[pool]; len(list) > 0 {
+			return list[g.r.IntN(min(n, len(list)))]
+		}
+		return g.fixedValue("pool "+pool, func() value { s := g.drawItem(pool); return value{s, s} }).say
+	}
+	return g.drawItem(pool)
+}
+
+func (g *gen) drawItem(pool string) string {
 	switch pool {
 	case "date":
 		return fmt.Sprintf("%d-%02d-%02d", 2025+g.r.IntN(2), 1+g.r.IntN(12), 1+g.r.IntN(28))
@@ -624,6 +669,40 @@ func (g *gen) poolItem(pool string) string {
 		return strings.ToLower(g.pick(pools["person"])) + "@example.com"
 	}
 	return g.pick(pools[pool])
+}
+
+// Lexicon lists, sorted and once each, the words of every value a call of
+// w's tools can copy from a request: the value pools (e-mail addresses as
+// their lower-case names) and the enums.
+func (w *World) Lexicon() []string {
+	var words []string
+	add := func(s string) {
+		for _, f := range strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+			if !slices.Contains(words, f) {
+				words = append(words, f)
+			}
+		}
+	}
+	for _, t := range w.Tools {
+		for _, p := range t.Params {
+			for _, e := range p.Enum {
+				add(e)
+			}
+			pool := p.Pool
+			if pool == "email" {
+				pool = "person"
+				add("example.com")
+			}
+			for _, v := range pools[pool] {
+				if p.Pool == "email" {
+					v = strings.ToLower(v)
+				}
+				add(v)
+			}
+		}
+	}
+	slices.Sort(words)
+	return words
 }
 
 // Tools returns the tools of the first n domains of the catalogue (all for n = 0).

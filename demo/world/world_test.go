@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/star-go/star/chat"
 	"github.com/star-go/star/data/message"
@@ -425,5 +426,67 @@ func TestGenerateErrors(t *testing.T) {
 	c.Test = -1
 	if _, err := Generate(c); err == nil {
 		t.Fatal("negative size accepted")
+	}
+}
+
+func TestValues(t *testing.T) {
+	c := Quick(5)
+	c.Values = 5
+	w := generate(t, c)
+	seen := map[string][]any{} // tool.param → distinct values, over every split
+	for _, ex := range all(w) {
+		for _, call := range ex.Calls {
+			for _, a := range call.Args {
+				items := []any{a.Value}
+				if xs, ok := a.Value.([]any); ok {
+					items = xs
+				}
+				key := call.Tool.Name + "." + a.Name
+				if p := call.Tool.Params[slices.IndexFunc(call.Tool.Params, func(p Param) bool { return p.Name == a.Name })]; p.Kind == Enum {
+					continue // the tool lists its enums: not limited
+				}
+				for _, v := range items {
+					if !slices.ContainsFunc(seen[key], func(u any) bool { return pyjson.Equal(u, v) }) {
+						seen[key] = append(seen[key], v)
+					}
+				}
+			}
+		}
+	}
+	if len(seen) == 0 {
+		t.Fatal("no arguments")
+	}
+	for key, vs := range seen {
+		if len(vs) > c.Values {
+			t.Errorf("%s takes %d values %v, want at most %d", key, len(vs), vs, c.Values)
+		}
+	}
+	c.Values = 3
+	if _, err := Generate(c); err == nil {
+		t.Error("3 values per parameter accepted (parallel cases need more)")
+	}
+}
+
+func TestLexicon(t *testing.T) {
+	w := generate(t, Quick(6))
+	lex := w.Lexicon()
+	if !slices.IsSorted(lex) || len(slices.Compact(slices.Clone(lex))) != len(lex) {
+		t.Fatal("the lexicon is not sorted and unique")
+	}
+	for _, ex := range all(w) {
+		for _, call := range ex.Calls {
+			for _, a := range call.Args {
+				s, ok := a.Value.(string)
+				p := call.Tool.Params[slices.IndexFunc(call.Tool.Params, func(p Param) bool { return p.Name == a.Name })]
+				if !ok || p.Kind != Enum && (p.Pool == "" || p.Pool == "date" || p.Pool == "time" || p.Pool == "tracking") {
+					continue // numbers, dates, times, codes: digits, not words
+				}
+				for _, f := range strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+					if _, found := slices.BinarySearch(lex, f); !found {
+						t.Fatalf("%s: %s=%q: %q is not in the lexicon", ex.ID, a.Name, s, f)
+					}
+				}
+			}
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/star-go/star/chat"
 	"github.com/star-go/star/data/jsonl"
@@ -36,7 +37,8 @@ func (ex *Example) Render(t *chat.Template) (string, error) {
 //	train.jsonl, rl.jsonl, test.jsonl     messages records (STAR-SPEC §1)
 //	bfcl/BFCL_v3_<case>.json              the test split as BFCL questions
 //	bfcl/possible_answer/BFCL_v3_<case>.json   and its possible answers (not irrelevance)
-//	corpus.jsonl                          {"text"}: train records rendered with the chat template
+//	corpus.jsonl                          {"text"}: train records rendered with the chat template,
+//	                                      then the lexicon (see Lexicon) once per train record
 //	world.json                            settings, counts and the tool catalogue
 func Write(dir string, w *World) error {
 	for _, s := range []struct {
@@ -75,11 +77,24 @@ func Write(dir string, w *World) error {
 	if err != nil {
 		return err
 	}
-	if err := writeLines(filepath.Join(dir, "corpus.jsonl"), w.Train, func(ex *Example) (any, error) {
+	var corpus []string
+	for _, ex := range w.Train {
 		s, err := ex.Render(tmpl)
 		if err != nil {
-			return nil, err
+			return err
 		}
+		corpus = append(corpus, s)
+	}
+	// The lexicon, once per train record: as frequent as the prompt's own
+	// words, so the tokenizer gives every value a call copies one token.
+	// Copying one token is what a tiny model learns in minutes; copying a
+	// run of letters needs induction heads and far longer training.
+	if lex := strings.Join(w.Lexicon(), " "); lex != "" {
+		for range w.Train {
+			corpus = append(corpus, lex)
+		}
+	}
+	if err := writeLines(filepath.Join(dir, "corpus.jsonl"), corpus, func(s string) (any, error) {
 		return pyjson.NewObject("text", s), nil
 	}); err != nil {
 		return err
@@ -124,7 +139,7 @@ func (w *World) Summary() *pyjson.Object {
 	)
 }
 
-func writeLines(path string, exs []*Example, f func(*Example) (any, error)) error {
+func writeLines[T any](path string, exs []T, f func(T) (any, error)) error {
 	out, err := jsonl.Create(path)
 	if err != nil {
 		return fmt.Errorf("world: %w", err)
