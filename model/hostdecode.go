@@ -132,7 +132,8 @@ type hostStep struct {
 	cos, sin                              []float32
 	crow                                  []int
 	scores                                [][]float32 // per attention worker [S]
-	pq, psc, pout, pinv                   []float32   // prefillAttention's
+	pbuf                                  [attentionWorkers]prefillBuf
+	ropeCos, ropeSin                      []float32 // [positions, D], see rope
 }
 
 func newHostStep(cfg *Config, w *hostWeights, B, S int) *hostStep {
@@ -374,15 +375,23 @@ func (s *hostStep) layers(ids []int32, pos, lo, slot []int, runs []prefillRun) {
 	}
 }
 
-// rope fills cos and sin [B, D] for each row's position, as ropeTables.
+// rope fills cos and sin [B, D] for each row's position, as ropeTables,
+// from a table of the positions seen so far (a prefill asks for the same
+// positions for every prompt).
 func (s *hostStep) rope(pos []int) {
 	D := s.cfg.HeadDim
 	half := D / 2
-	for b, p := range pos {
-		for j := range D {
-			a := float64(p) * (1 / math.Pow(s.cfg.RopeTheta, float64(2*(j%half))/float64(D)))
-			s.cos[b*D+j], s.sin[b*D+j] = float32(math.Cos(a)), float32(math.Sin(a))
+	for _, p := range pos {
+		for n := len(s.ropeCos) / D; n <= p; n++ {
+			for j := range D {
+				a := float64(n) * (1 / math.Pow(s.cfg.RopeTheta, float64(2*(j%half))/float64(D)))
+				s.ropeCos, s.ropeSin = append(s.ropeCos, float32(math.Cos(a))), append(s.ropeSin, float32(math.Sin(a)))
+			}
 		}
+	}
+	for b, p := range pos {
+		copy(s.cos[b*D:(b+1)*D], s.ropeCos[p*D:(p+1)*D])
+		copy(s.sin[b*D:(b+1)*D], s.ropeSin[p*D:(p+1)*D])
 	}
 }
 
@@ -392,50 +401,73 @@ type prefillRun struct{ r, n, c, p int }
 
 // prefillAttention writes att for the token rows of runs with matrix
 // products instead of a dot product per (token, position): per run and kv
-// head, the rows of its G query heads [G·n, D] times the keys [0, p+n)
-// transposed, a causal softmax (positions after a token's own are zero),
-// times the values.
+// head (a task; tasks split between workers), the rows of its G query
+// heads [G·n, D] times the keys [0, p+n) transposed, a causal softmax
+// (positions after a token's own are zero), times the values.
 func (s *hostStep) prefillAttention(l int, runs []prefillRun) {
+	Hkv := s.cfg.NumKeyValueHeads
+	tasks := len(runs) * Hkv
+	if tasks < 2 {
+		for t := range tasks {
+			s.prefillAttend(l, runs[t/Hkv], t%Hkv, &s.pbuf[0], 0)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for wk := 1; wk < attentionWorkers; wk++ {
+		wg.Go(func() {
+			for t := wk; t < tasks; t += attentionWorkers {
+				s.prefillAttend(l, runs[t/Hkv], t%Hkv, &s.pbuf[wk], 1)
+			}
+		})
+	}
+	for t := 0; t < tasks; t += attentionWorkers {
+		s.prefillAttend(l, runs[t/Hkv], t%Hkv, &s.pbuf[0], 1)
+	}
+	wg.Wait()
+}
+
+// prefillBuf is one worker's scratch space in prefillAttention.
+type prefillBuf struct{ q, sc, out, inv []float32 }
+
+// prefillAttend is one task of prefillAttention: run's tokens, kv head kvh
+// (matrix products on up to workers goroutines, ≤ 0: GOMAXPROCS).
+func (s *hostStep) prefillAttend(l int, run prefillRun, kvh int, buf *prefillBuf, workers int) {
 	c := s.cfg
 	D, Hq, Hkv := c.HeadDim, c.NumAttentionHeads, c.NumKeyValueHeads
 	G := Hq / Hkv
 	nqkv := (Hq + 2*Hkv) * D
-	for _, run := range runs {
-		P, M := run.p+run.n, G*run.n // keys [0, P), query rows
-		s.pq, s.psc, s.pout = grow(s.pq, M*D), grow(s.psc, M*P), grow(s.pout, M*D)
-		s.pinv = grow(s.pinv, M)
-		for kvh := range Hkv {
-			at := (run.c*Hkv + kvh) * s.S * D
-			kt := packedmm.Pack(s.k[l][at:at+P*D], D, P, 1, D) // [D, P]
-			vm := packedmm.Pack(s.v[l][at:at+P*D], P, D, D, 1) // [P, D]
-			for g := range G {
-				hd := kvh*G + g // HF's repeat_kv, as attend
-				for t := range run.n {
-					q := (run.r+t)*nqkv + hd*D
-					copy(s.pq[(g*run.n+t)*D:(g*run.n+t+1)*D], s.qkv[q:q+D])
-				}
-			}
-			packedmm.Mul(s.psc, s.pq, M, kt, 0)
-			for i := range M {
-				last := run.p + i%run.n // the token's own position
-				row := s.psc[i*P : (i+1)*P]
-				mx := float32(math.Inf(-1))
-				for _, v := range row[:last+1] {
-					mx = max(mx, v)
-				}
-				s.pinv[i] = 1 / vecmath.ExpShiftSum(row[:last+1], row[:last+1], mx)
-				clear(row[last+1:])
-			}
-			packedmm.Mul(s.pout, s.psc, M, vm, 0)
-			for g := range G {
-				hd := kvh*G + g
-				for t := range run.n {
-					i := g*run.n + t
-					out := s.att[(run.r+t)*Hq*D+hd*D : (run.r+t)*Hq*D+(hd+1)*D]
-					for d, v := range s.pout[i*D : (i+1)*D] {
-						out[d] = v * s.pinv[i]
-					}
-				}
+	P, M := run.p+run.n, G*run.n // keys [0, P), query rows
+	buf.q, buf.sc, buf.out, buf.inv = grow(buf.q, M*D), grow(buf.sc, M*P), grow(buf.out, M*D), grow(buf.inv, M)
+	at := (run.c*Hkv + kvh) * s.S * D
+	kt := packedmm.Pack(s.k[l][at:at+P*D], D, P, 1, D) // [D, P]
+	vm := packedmm.Pack(s.v[l][at:at+P*D], P, D, D, 1) // [P, D]
+	for g := range G {
+		hd := kvh*G + g // HF's repeat_kv, as attend
+		for t := range run.n {
+			q := (run.r+t)*nqkv + hd*D
+			copy(buf.q[(g*run.n+t)*D:(g*run.n+t+1)*D], s.qkv[q:q+D])
+		}
+	}
+	packedmm.Mul(buf.sc, buf.q, M, kt, workers)
+	for i := range M {
+		last := run.p + i%run.n // the token's own position
+		row := buf.sc[i*P : (i+1)*P]
+		mx := float32(math.Inf(-1))
+		for _, v := range row[:last+1] {
+			mx = max(mx, v)
+		}
+		buf.inv[i] = 1 / vecmath.ExpShiftSum(row[:last+1], row[:last+1], mx)
+		clear(row[last+1:])
+	}
+	packedmm.Mul(buf.out, buf.sc, M, vm, workers)
+	for g := range G {
+		hd := kvh*G + g
+		for t := range run.n {
+			i := g*run.n + t
+			out := s.att[(run.r+t)*Hq*D+hd*D : (run.r+t)*Hq*D+(hd+1)*D]
+			for d, v := range buf.out[i*D : (i+1)*D] {
+				out[d] = v * buf.inv[i]
 			}
 		}
 	}
