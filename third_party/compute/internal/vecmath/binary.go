@@ -110,7 +110,7 @@ func BinarySV(op Op, o []float32, s float32, b []float32) {
 }
 
 // Max returns the largest element of x, NaN if any element is NaN, and −Inf
-// for an empty x.
+// for an empty x: the result of folding Go's max over x, bit for bit.
 func Max(x []float32) float32 {
 	m := float32(math.Inf(-1))
 	head := 0
@@ -122,6 +122,15 @@ func Max(x []float32) float32 {
 	}
 	for _, v := range x[head:] {
 		m = max(m, v)
+	}
+	if m == 0 && head > 0 {
+		// VMAXPS keeps either zero of a tie; Go's max prefers +0.
+		m = float32(math.Copysign(0, -1))
+		for _, v := range x {
+			if math.Float32bits(v) == 0 {
+				return 0
+			}
+		}
 	}
 	return m
 }

@@ -112,6 +112,20 @@ func TestMax(t *testing.T) {
 				t.Fatalf("n=%d Max = %v, want %v", n, got, want)
 			}
 			for _, at := range []int{0, n / 2, n - 1} {
+				// Zeros of both signs as the maximum: Go's max gives +0 if
+				// either is present.
+				negZero := float32(math.Copysign(0, -1))
+				for _, zeros := range [][2]float32{{negZero, negZero}, {negZero, 0}, {0, negZero}} {
+					y := append([]float32(nil), x...)
+					y[at], y[n-1-at] = zeros[0], zeros[1]
+					want := float32(math.Inf(-1))
+					for _, v := range y {
+						want = max(want, v)
+					}
+					if got := Max(y); math.Float32bits(got) != math.Float32bits(want) {
+						t.Fatalf("n=%d zeros %v at %d: Max = %v (bits %#x), want bits %#x", n, zeros, at, got, math.Float32bits(got), math.Float32bits(want))
+					}
+				}
 				y := append([]float32(nil), x...)
 				y[at] = float32(math.NaN())
 				if got := Max(y); got == got {

@@ -1886,6 +1886,9 @@ func execEqualNumericGeneric[T gobackend.PODNumericConstraints](lhs, rhs []T, ou
 		return
 	default:
 		// Case 3: with broadcasting non-scalar tensors:
+		if broadcastCompare(cmpEqual, lhs, rhs, output, lhsShape, rhsShape, outputShape) { // Patch: third_party/PATCHES.md
+			return
+		}
 		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
 		for indices := range zipIter.IterFlatIndices() {
 			output[indices.TgtFlatIdx] = lhs[indices.LHSFlatIdx] == rhs[indices.RHSFlatIdx]
@@ -2030,6 +2033,9 @@ func execNotEqualNumericGeneric[T gobackend.PODNumericConstraints](lhs, rhs []T,
 		return
 	default:
 		// Case 3: with broadcasting non-scalar tensors:
+		if broadcastCompare(cmpNotEqual, lhs, rhs, output, lhsShape, rhsShape, outputShape) { // Patch: third_party/PATCHES.md
+			return
+		}
 		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
 		for indices := range zipIter.IterFlatIndices() {
 			output[indices.TgtFlatIdx] = lhs[indices.LHSFlatIdx] != rhs[indices.RHSFlatIdx]
@@ -2177,6 +2183,9 @@ func execGreaterOrEqualNumericGeneric[T gobackend.PODNumericConstraints](lhs, rh
 		return
 	default:
 		// Case 3: with broadcasting non-scalar tensors:
+		if broadcastCompare(cmpGreaterOrEqual, lhs, rhs, output, lhsShape, rhsShape, outputShape) { // Patch: third_party/PATCHES.md
+			return
+		}
 		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
 		for indices := range zipIter.IterFlatIndices() {
 			output[indices.TgtFlatIdx] = lhs[indices.LHSFlatIdx] >= rhs[indices.RHSFlatIdx]
@@ -2340,6 +2349,9 @@ func execGreaterThanNumericGeneric[T gobackend.PODNumericConstraints](lhs, rhs [
 		return
 	default:
 		// Case 3: with broadcasting non-scalar tensors:
+		if broadcastCompare(cmpGreaterThan, lhs, rhs, output, lhsShape, rhsShape, outputShape) { // Patch: third_party/PATCHES.md
+			return
+		}
 		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
 		for indices := range zipIter.IterFlatIndices() {
 			output[indices.TgtFlatIdx] = lhs[indices.LHSFlatIdx] > rhs[indices.RHSFlatIdx]
@@ -2503,6 +2515,9 @@ func execLessOrEqualNumericGeneric[T gobackend.PODNumericConstraints](lhs, rhs [
 		return
 	default:
 		// Case 3: with broadcasting non-scalar tensors:
+		if broadcastCompare(cmpLessOrEqual, lhs, rhs, output, lhsShape, rhsShape, outputShape) { // Patch: third_party/PATCHES.md
+			return
+		}
 		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
 		for indices := range zipIter.IterFlatIndices() {
 			output[indices.TgtFlatIdx] = lhs[indices.LHSFlatIdx] <= rhs[indices.RHSFlatIdx]
@@ -2666,6 +2681,9 @@ func execLessThanNumericGeneric[T gobackend.PODNumericConstraints](lhs, rhs []T,
 		return
 	default:
 		// Case 3: with broadcasting non-scalar tensors:
+		if broadcastCompare(cmpLessThan, lhs, rhs, output, lhsShape, rhsShape, outputShape) { // Patch: third_party/PATCHES.md
+			return
+		}
 		zipIter := gobackend.NewZippedBroadcastIterator(lhsShape, rhsShape, outputShape)
 		for indices := range zipIter.IterFlatIndices() {
 			output[indices.TgtFlatIdx] = lhs[indices.LHSFlatIdx] < rhs[indices.RHSFlatIdx]

@@ -6,6 +6,7 @@ package ops
 import (
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/internal/vecmath"
 )
 
 // Upstream reduces through ReduceOutputIterator.Next per element (about
@@ -69,6 +70,14 @@ func reduceFast(op compute.OpType, in, out any, dims, reduceAxes []int) bool {
 	init := float32(0)
 	if op == compute.OpTypeReduceMax {
 		init = dtypes.Float32.LowestValue().(float32)
+		if inner == 1 {
+			// Row maxima: vecmath.Max folds Go's max bit for bit (patch 13,
+			// third_party/PATCHES.md).
+			for o := range outer {
+				y[o] = max(init, vecmath.Max(x[o*mid:(o+1)*mid]))
+			}
+			return true
+		}
 	}
 	for o := range outer {
 		acc := y[o*inner : (o+1)*inner]
