@@ -1,0 +1,58 @@
+package demo
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestToolChoice(t *testing.T) {
+	dir := t.TempDir()
+	test := filepath.Join(dir, "test.jsonl")
+	responses := filepath.Join(dir, "responses.jsonl")
+	call := func(name string) string {
+		return `<tool_call>\n{\"name\": \"` + name + `\", \"arguments\": {\"city\": \"Paris\"}}\n</tool_call>`
+	}
+	rows := []struct {
+		id, want, result string
+		right            bool
+	}{
+		{"simple_0", `[{"name": "get_weather", "arguments": {}}]`, call("get_weather"), true},
+		{"simple_1", `[{"name": "get_weather", "arguments": {}}]`, call("get_sunrise"), false},
+		{"parallel_0", `[{"name": "a", "arguments": {}}, {"name": "b", "arguments": {}}]`, call("b") + `\n` + call("a"), true},
+		{"parallel_1", `[{"name": "a", "arguments": {}}, {"name": "a", "arguments": {}}]`, call("a"), false},
+		{"irrelevance_0", `null`, `Sorry, no tool can do that.`, true},
+		{"irrelevance_1", `null`, call("get_weather"), false},
+		{"simple_2", `[{"name": "get_weather", "arguments": {}}]`, `<tool_call>\n{\"name\": broken\n</tool_call>`, false},
+	}
+	var tb, rb strings.Builder
+	wantRight := 0
+	for _, r := range rows {
+		tb.WriteString(`{"id": "` + r.id + `", "messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": null, "tool_calls": ` + r.want + `}]}` + "\n")
+		rb.WriteString(`{"id": "` + r.id + `", "result": "` + r.result + `"}` + "\n")
+		if r.right {
+			wantRight++
+		}
+	}
+	if err := os.WriteFile(test, []byte(tb.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(responses, []byte(rb.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	right, items, err := toolChoice(test, responses)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if right != wantRight || items != len(rows) {
+		t.Fatalf("right tools %d of %d, want %d of %d", right, items, wantRight, len(rows))
+	}
+
+	if err := os.WriteFile(responses, []byte(`{"id": "simple_9", "result": ""}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := toolChoice(test, responses); err == nil || !strings.Contains(err.Error(), "responses.jsonl:1") {
+		t.Fatalf("unknown id: %v, want an error naming the file and line", err)
+	}
+}
