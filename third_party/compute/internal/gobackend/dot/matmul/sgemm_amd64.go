@@ -31,8 +31,11 @@ func sgemmKernel6x16(kc int, a, b, c *float32, ldc int, accumulate bool)
 // sgemmKernel6x32 is the AVX-512 kernel: a 6×32 tile from one A micro-panel
 // and two adjacent 16-column B panels, so it shares the packing above.
 //
+//go:noescape
+func sgemmKernel6x32(kc int, a, b0, b1, c *float32, ldc int, accumulate bool)
+
 // Packing copies (pack_amd64.s; patch: third_party/PATCHES.md).
-//
+
 //go:noescape
 func packBlock16(dst *float32, panelStride int, src *float32, srcStride int, panels, rows int)
 
@@ -44,9 +47,6 @@ func packRows6(dst *float32, src *float32, srcStride int, kb int)
 
 //go:noescape
 func packTranspose8(dst *float32, src *float32, srcStride int, kb int)
-
-//go:noescape
-func sgemmKernel6x32(kc int, a, b0, b1, c *float32, ldc int, accumulate bool)
 
 // SGEMMAVX512Env disables the AVX-512 kernel (the AVX2 one is used) when false.
 const SGEMMAVX512Env = "GOMLX_SGEMM_AVX512"
@@ -398,18 +398,7 @@ func packB(dst []float32, b StridedMatrix, batch, k0, kc, j0, nc int) {
 		if cols < sgemmNR {
 			clear(d)
 		}
-		switch {
-		case b.ColStride == 1 && cols == sgemmNR:
-			at := base + k0*b.RowStride + j0 + jr
-			for kk := range kc {
-				p, q := (*[sgemmNR]float32)(d[kk*sgemmNR:]), (*[sgemmNR]float32)(b.Data[at+kk*b.RowStride:])
-				p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7] = q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7]
-				p[8], p[9], p[10], p[11], p[12], p[13], p[14], p[15] = q[8], q[9], q[10], q[11], q[12], q[13], q[14], q[15]
-			}
-		case b.ColStride == 1:
-			for kk := range kc {
-				copy(d[kk*sgemmNR:kk*sgemmNR+cols], b.Data[base+(k0+kk)*b.RowStride+j0+jr:][:cols])
-			}
+		switch { // (contiguous rows, ColStride 1, went to packBRows above)
 		case b.RowStride == 1 && cols == sgemmNR && kc >= 8:
 			// Patch: third_party/PATCHES.md. 8×8 blocks transposed in
 			// registers; the k tail element by element.
