@@ -2,9 +2,10 @@
 // (Patch to github.com/gomlx/compute v0.1.4; see third_party/PATCHES.md.)
 
 // Package vecmath holds float32 loops the Go backend spends much of a
-// transformer's step in: exp for softmax and the logistic function. On
-// amd64 with AVX2+FMA they run eight lanes at a time in assembly; elsewhere
-// the same Cephes polynomial runs one element at a time.
+// transformer's step in: exp for softmax and the logistic function,
+// elementwise arithmetic, row maxima, and the host AdamW update. On amd64
+// with AVX2+FMA they run eight lanes at a time in assembly; elsewhere the
+// same computations run one element at a time in Go.
 package vecmath
 
 import "math"
