@@ -124,6 +124,11 @@ func sgemmRouter(backend *gobackend.Backend, layout dot.Layout, lhs, rhs []float
 	if workers > 1 {
 		run = backend.Workers.Saturate
 	}
+	if amxEnabled() {
+		// Patch: third_party/PATCHES.md (opt-in bf16 products on AMX).
+		AMXGEMM(run, workers, batchSize, lhsCrossSize, rhsCrossSize, contractingSize, a, b, output)
+		return
+	}
 	SGEMM(run, workers, batchSize, lhsCrossSize, rhsCrossSize, contractingSize, a, b, output)
 }
 
