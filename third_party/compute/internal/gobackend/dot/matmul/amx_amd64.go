@@ -95,6 +95,12 @@ func amxPackRows(dst *uint16, src *float32, srcStride, rows int)
 //go:noescape
 func amxPackPairs(dst *uint16, src *float32, srcStride, pairs int)
 
+//go:noescape
+func amxPackRowsT(dst *uint16, src *float32, srcStride int)
+
+//go:noescape
+func amxPackPairsT(dst *uint16, src *float32, srcStride int)
+
 // amxPackA packs rows [i0, i0+32) of a[batch] (zeros past m and k) as
 // [kt][2][16][32] bf16.
 func amxPackA(dst []uint16, a StridedMatrix, batch, i0, m, k, kt int) {
@@ -106,6 +112,10 @@ func amxPackA(dst []uint16, a StridedMatrix, batch, i0, m, k, kt int) {
 			tile := dst[(2*t+s)*amxTile : (2*t+s+1)*amxTile]
 			if a.ColStride == 1 && r0+16 <= m && p+amxKStep <= k {
 				amxPackRows(&tile[0], &a.Data[base+r0*a.RowStride+p], a.RowStride, 16)
+				continue
+			}
+			if a.RowStride == 1 && r0+16 <= m && p+amxKStep <= k {
+				amxPackPairsT(&tile[0], &a.Data[base+p*a.ColStride+r0], a.ColStride)
 				continue
 			}
 			clear(tile)
@@ -122,7 +132,6 @@ func amxPackA(dst []uint16, a StridedMatrix, batch, i0, m, k, kt int) {
 // k) as blocks of [kt][2][16 k pairs][16 cols × 2] bf16.
 func amxPackB(dst []uint16, b StridedMatrix, batch, j0, blocks, n, k, kt int) {
 	base := batch * b.BatchStride
-	var scratch [amxTile]uint16
 	for jb := range blocks {
 		for t := range kt {
 			p := t * amxKStep
@@ -136,15 +145,7 @@ func amxPackB(dst []uint16, b StridedMatrix, batch, j0, blocks, n, k, kt int) {
 					amxPackPairs(&tile[0], &b.Data[base+p*b.RowStride+c0], b.RowStride, 16)
 					continue
 				case full && b.RowStride == 1:
-					// Columns are contiguous: round 16 columns × 32 k as rows,
-					// then move each column's k pair (32 bits) into place.
-					amxPackRows(&scratch[0], &b.Data[base+c0*b.ColStride+p], b.ColStride, 16)
-					for j := range 16 {
-						for q := range 16 {
-							tile[q*32+2*j] = scratch[j*32+2*q]
-							tile[q*32+2*j+1] = scratch[j*32+2*q+1]
-						}
-					}
+					amxPackRowsT(&tile[0], &b.Data[base+c0*b.ColStride+p], b.ColStride)
 					continue
 				}
 				clear(tile)

@@ -182,3 +182,87 @@ pairsloop:
 pairsdone:
 	VZEROUPPER
 	RET
+
+// Lane i of amxScatterIdx is i·64: one tile row per lane.
+DATA amxScatterIdx<>+0(SB)/4, $0
+DATA amxScatterIdx<>+4(SB)/4, $64
+DATA amxScatterIdx<>+8(SB)/4, $128
+DATA amxScatterIdx<>+12(SB)/4, $192
+DATA amxScatterIdx<>+16(SB)/4, $256
+DATA amxScatterIdx<>+20(SB)/4, $320
+DATA amxScatterIdx<>+24(SB)/4, $384
+DATA amxScatterIdx<>+28(SB)/4, $448
+DATA amxScatterIdx<>+32(SB)/4, $512
+DATA amxScatterIdx<>+36(SB)/4, $576
+DATA amxScatterIdx<>+40(SB)/4, $640
+DATA amxScatterIdx<>+44(SB)/4, $704
+DATA amxScatterIdx<>+48(SB)/4, $768
+DATA amxScatterIdx<>+52(SB)/4, $832
+DATA amxScatterIdx<>+56(SB)/4, $896
+DATA amxScatterIdx<>+60(SB)/4, $960
+GLOBL amxScatterIdx<>(SB), RODATA, $64
+
+// func amxPackRowsT(dst *uint16, src *float32, srcStride int)
+//
+// B transposed ([N,K], k contiguous): for each of 16 columns j (srcStride
+// floats apart), rounds its 32 k values to bf16 and scatters its 16 k pairs
+// (32 bits each) down column j of a B tile: pair q to dst + q·64 + j·4.
+TEXT ·amxPackRowsT(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ srcStride+16(FP), DX
+	SHLQ $2, DX
+	MOVQ $16, CX
+	AMX_CONSTS
+	VMOVDQU32 amxScatterIdx<>(SB), Z28
+
+rowsTloop:
+	VMOVDQU32 (SI), Z0
+	VMOVDQU32 64(SI), Z2
+	AMX_ROUND(Z0, Z1)
+	AMX_ROUND(Z2, Z3)
+	VPSRLD $16, Z0, Z0
+	VPSRLD $16, Z2, Z2
+	VPMOVDW Z0, Y0
+	VPMOVDW Z2, Y2
+	VINSERTI64X4 $1, Y2, Z0, Z0
+	KXNORW K0, K0, K1
+	VPSCATTERDD Z0, K1, (DI)(Z28*1)
+	ADDQ DX, SI
+	ADDQ $4, DI
+	DECQ CX
+	JNE rowsTloop
+	VZEROUPPER
+	RET
+
+// func amxPackPairsT(dst *uint16, src *float32, srcStride int)
+//
+// A transposed ([K,M], m contiguous): for each of 16 pairs of k rows
+// (srcStride floats apart) of 16 m, rounds them to bf16, interleaves them as
+// amxPackPairs does and scatters the 16 pairs down column q of an A tile:
+// row m's pair q to dst + m·64 + q·4.
+TEXT ·amxPackPairsT(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ srcStride+16(FP), DX
+	SHLQ $2, DX
+	MOVQ $16, CX
+	AMX_CONSTS
+	VMOVDQU32 amxScatterIdx<>(SB), Z28
+
+pairsTloop:
+	VMOVDQU32 (SI), Z0
+	VMOVDQU32 (SI)(DX*1), Z2
+	AMX_ROUND(Z0, Z1)
+	AMX_ROUND(Z2, Z3)
+	VPSRLD $16, Z0, Z0
+	VPANDD Z29, Z2, Z2
+	VPORD Z2, Z0, Z0
+	KXNORW K0, K0, K1
+	VPSCATTERDD Z0, K1, (DI)(Z28*1)
+	LEAQ (SI)(DX*2), SI
+	ADDQ $4, DI
+	DECQ CX
+	JNE pairsTloop
+	VZEROUPPER
+	RET
