@@ -34,6 +34,7 @@ const (
 	amxTile  = 16 * amxKStep
 	// Columns of B one task packs and runs against every row block.
 	amxChunkCols = 256
+	amxKC        = 512 // contracting block (a multiple of amxKStep)
 )
 
 // amxTileConfig is the LDTILECFG operand: palette 1, tiles 0-7 of 16 rows ×
@@ -101,26 +102,26 @@ func amxPackRowsT(dst *uint16, src *float32, srcStride int)
 //go:noescape
 func amxPackPairsT(dst *uint16, src *float32, srcStride int)
 
-// amxPackA packs rows [i0, i0+32) of a[batch] (zeros past m and k) as
-// [kt][2][16][32] bf16.
-func amxPackA(dst []uint16, a StridedMatrix, batch, i0, m, k, kt int) {
+// amxPackA packs rows [i0, i0+32) × contracting [k0, k1) of a[batch]
+// (zeros past m and k1) as [kt][2][16][32] bf16.
+func amxPackA(dst []uint16, a StridedMatrix, batch, i0, m, k0, k1, kt int) {
 	base := batch * a.BatchStride
 	for t := range kt {
-		p := t * amxKStep
+		p := k0 + t*amxKStep
 		for s := range 2 {
 			r0 := i0 + s*16
 			tile := dst[(2*t+s)*amxTile : (2*t+s+1)*amxTile]
-			if a.ColStride == 1 && r0+16 <= m && p+amxKStep <= k {
+			if a.ColStride == 1 && r0+16 <= m && p+amxKStep <= k1 {
 				amxPackRows(&tile[0], &a.Data[base+r0*a.RowStride+p], a.RowStride, 16)
 				continue
 			}
-			if a.RowStride == 1 && r0+16 <= m && p+amxKStep <= k {
+			if a.RowStride == 1 && r0+16 <= m && p+amxKStep <= k1 {
 				amxPackPairsT(&tile[0], &a.Data[base+p*a.ColStride+r0], a.ColStride)
 				continue
 			}
 			clear(tile)
 			for r := range max(0, min(16, m-r0)) {
-				for c := range min(amxKStep, k-p) {
+				for c := range min(amxKStep, k1-p) {
 					tile[r*amxKStep+c] = toBF16(a.Data[base+(r0+r)*a.RowStride+(p+c)*a.ColStride])
 				}
 			}
@@ -128,18 +129,19 @@ func amxPackA(dst []uint16, a StridedMatrix, batch, i0, m, k, kt int) {
 	}
 }
 
-// amxPackB packs columns [j0, j0+32·blocks) of b[batch] (zeros past n and
-// k) as blocks of [kt][2][16 k pairs][16 cols × 2] bf16.
-func amxPackB(dst []uint16, b StridedMatrix, batch, j0, blocks, n, k, kt int) {
+// amxPackB packs columns [j0, j0+32·blocks) × contracting [k0, k1) of
+// b[batch] (zeros past n and k1) as blocks of [kt][2][16 k pairs][16 cols ×
+// 2] bf16.
+func amxPackB(dst []uint16, b StridedMatrix, batch, j0, blocks, n, k0, k1, kt int) {
 	base := batch * b.BatchStride
 	for jb := range blocks {
 		for t := range kt {
-			p := t * amxKStep
+			p := k0 + t*amxKStep
 			for s := range 2 {
 				c0 := j0 + jb*amxBlock + s*16
 				at := (jb*kt+t)*2*amxTile + s*amxTile
 				tile := dst[at : at+amxTile]
-				full := c0+16 <= n && p+amxKStep <= k
+				full := c0+16 <= n && p+amxKStep <= k1
 				switch {
 				case full && b.ColStride == 1:
 					amxPackPairs(&tile[0], &b.Data[base+p*b.RowStride+c0], b.RowStride, 16)
@@ -150,7 +152,7 @@ func amxPackB(dst []uint16, b StridedMatrix, batch, j0, blocks, n, k, kt int) {
 				}
 				clear(tile)
 				for c := range max(0, min(16, n-c0)) {
-					for x := range min(amxKStep, k-p) {
+					for x := range min(amxKStep, k1-p) {
 						tile[(x/2)*amxKStep+2*c+x%2] = toBF16(b.Data[base+(p+x)*b.RowStride+(c0+c)*b.ColStride])
 					}
 				}
@@ -178,43 +180,59 @@ func AMXGEMM(run func(task func()), workers, batch, m, n, k int, a, b StridedMat
 		clear(out)
 		return
 	}
-	kt := (k + amxKStep - 1) / amxKStep
+	// Contracting blocks of amxKC keep a 32-row A block and a 32-column B
+	// block (32 KiB each) in L1/L2 while their 32×32 of C is summed.
+	kt := (min(k, amxKC) + amxKStep - 1) / amxKStep
 	rowBlocks := (m + amxBlock - 1) / amxBlock
 	blockSize := kt * 2 * amxTile
 	packedA := amxBuffer(rowBlocks * blockSize)
 	defer amxBuffers.Put(packedA)
-	chunks := (n + amxChunkCols - 1) / amxChunkCols
 	for bi := range batch {
 		c := out[bi*m*n : (bi+1)*m*n]
-		parallelFor(run, workers, rowBlocks, func(i int, _ *sgemmPacked) {
-			amxPackA(packedA[i*blockSize:], a, bi, i*amxBlock, m, k, kt)
-		})
-		parallelFor(run, workers, chunks, func(i int, _ *sgemmPacked) {
-			j0 := i * amxChunkCols
-			cols := min(amxChunkCols, n-j0)
-			blocks := (cols + amxBlock - 1) / amxBlock
-			packedB := amxBuffer(blocks * blockSize)
-			defer amxBuffers.Put(packedB)
-			amxPackB(packedB, b, bi, j0, blocks, n, k, kt)
-			full := cols / amxBlock
-			var edge [amxBlock * amxBlock]float32
-			for ib := range rowBlocks {
-				i0 := ib * amxBlock
-				ap := &packedA[ib*blockSize]
-				rows := min(amxBlock, m-i0)
-				nf := full
-				if rows < amxBlock {
-					nf = 0
-				}
-				if nf > 0 {
-					amxBF16Kernel(&amxTileConfig[0], ap, &packedB[0], kt, &c[i0*n+j0], n, nf, false)
-				}
-				for jb := nf; jb < blocks; jb++ {
-					amxBF16Kernel(&amxTileConfig[0], ap, &packedB[jb*blockSize], kt, &edge[0], amxBlock, 1, false)
-					jc := j0 + jb*amxBlock
-					sgemmEdge(c[i0*n+jc:], n, edge[:], amxBlock, rows, min(amxBlock, n-jc), false)
-				}
-			}
-		})
+		for k0 := 0; k0 < k; k0 += amxKC {
+			k1 := min(k0+amxKC, k)
+			amxGEMMBlock(run, workers, bi, m, n, k0, k1, a, b, packedA, c)
+		}
 	}
+}
+
+// amxGEMMBlock sets (k0 == 0) or adds to c[m,n] the product over
+// contracting [k0, k1) of a[batch] and b[batch]; packedA holds all of A's
+// row blocks for that range.
+func amxGEMMBlock(run func(task func()), workers, bi, m, n, k0, k1 int, a, b StridedMatrix, packedA []uint16, c []float32) {
+	kt := (k1 - k0 + amxKStep - 1) / amxKStep
+	rowBlocks := (m + amxBlock - 1) / amxBlock
+	blockSize := kt * 2 * amxTile
+	chunks := (n + amxChunkCols - 1) / amxChunkCols
+	accumulate := k0 > 0
+	parallelFor(run, workers, rowBlocks, func(i int, _ *sgemmPacked) {
+		amxPackA(packedA[i*blockSize:], a, bi, i*amxBlock, m, k0, k1, kt)
+	})
+	parallelFor(run, workers, chunks, func(i int, _ *sgemmPacked) {
+		j0 := i * amxChunkCols
+		cols := min(amxChunkCols, n-j0)
+		blocks := (cols + amxBlock - 1) / amxBlock
+		packedB := amxBuffer(blocks * blockSize)
+		defer amxBuffers.Put(packedB)
+		amxPackB(packedB, b, bi, j0, blocks, n, k0, k1, kt)
+		full := cols / amxBlock
+		var edge [amxBlock * amxBlock]float32
+		for ib := range rowBlocks {
+			i0 := ib * amxBlock
+			ap := &packedA[ib*blockSize]
+			rows := min(amxBlock, m-i0)
+			nf := full
+			if rows < amxBlock {
+				nf = 0
+			}
+			if nf > 0 {
+				amxBF16Kernel(&amxTileConfig[0], ap, &packedB[0], kt, &c[i0*n+j0], n, nf, accumulate)
+			}
+			for jb := nf; jb < blocks; jb++ {
+				amxBF16Kernel(&amxTileConfig[0], ap, &packedB[jb*blockSize], kt, &edge[0], amxBlock, 1, false)
+				jc := j0 + jb*amxBlock
+				sgemmEdge(c[i0*n+jc:], n, edge[:], amxBlock, rows, min(amxBlock, n-jc), accumulate)
+			}
+		}
+	})
 }

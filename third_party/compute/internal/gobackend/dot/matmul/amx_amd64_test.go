@@ -52,6 +52,8 @@ func TestAMXGEMM(t *testing.T) {
 		{1, 64, 300, 100},
 		{3, 70, 47, 257},
 		{1, 96, 512, 64},
+		{2, 40, 70, 1100}, // three contracting blocks, the last partial
+		{1, 64, 96, 1024},
 	} {
 		for _, lay := range []struct{ lhsT, rhsT bool }{{false, false}, {false, true}, {true, false}, {true, true}} {
 			name := fmt.Sprintf("%dx%dx%dx%d/lhsT=%v/rhsT=%v", sz.batch, sz.m, sz.n, sz.k, lay.lhsT, lay.rhsT)
