@@ -56,7 +56,8 @@ const (
 )
 
 var amxOnce = sync.OnceValue(func() bool {
-	if !cpu.X86.HasAMXTile || !cpu.X86.HasAMXBF16 {
+	// The packing routines use AVX-512 (every AMX CPU so far has it).
+	if !cpu.X86.HasAMXTile || !cpu.X86.HasAMXBF16 || !cpu.X86.HasAVX512F {
 		return false
 	}
 	// Linux hands out AMX state only to processes that ask for it (since 5.16).
