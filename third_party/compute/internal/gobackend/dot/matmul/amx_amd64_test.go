@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 )
 
@@ -168,4 +169,65 @@ func BenchmarkAMXvsSGEMM(b *testing.B) {
 			})
 		}
 	}
+}
+
+// TestAMXGEMMUnderPreemption runs the AMX GEMM on several goroutines while
+// another one keeps forcing garbage collections (stop-the-world preemption
+// signals land in the middle of tile sequences): every result must equal the
+// one computed alone, bit for bit.
+func TestAMXGEMMUnderPreemption(t *testing.T) {
+	if !AMXSupported() {
+		t.Skip("no AMX-BF16 on this CPU, or the OS refused the tile state")
+	}
+	const m, n, k = 64, 256, 1024
+	rng := rand.New(rand.NewPCG(3, 4))
+	lhs := make([]float32, m*k)
+	rhs := make([]float32, k*n)
+	for i := range lhs {
+		lhs[i] = float32(rng.NormFloat64())
+	}
+	for i := range rhs {
+		rhs[i] = float32(rng.NormFloat64())
+	}
+	a := StridedMatrix{Data: lhs, BatchStride: m * k, RowStride: k, ColStride: 1}
+	b := StridedMatrix{Data: rhs, BatchStride: k * n, RowStride: n, ColStride: 1}
+	want := make([]float32, m*n)
+	AMXGEMM(nil, 1, 1, m, n, k, a, b, want)
+
+	stop := make(chan struct{})
+	gcDone := make(chan struct{})
+	go func() {
+		defer close(gcDone)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				runtime.GC()
+			}
+		}
+	}()
+	errs := make(chan string, 4)
+	for range 4 {
+		go func() {
+			out := make([]float32, m*n)
+			for range 200 {
+				AMXGEMM(nil, 1, 1, m, n, k, a, b, out)
+				for i := range out {
+					if out[i] != want[i] {
+						errs <- fmt.Sprintf("element %d: %v, alone %v", i, out[i], want[i])
+						return
+					}
+				}
+			}
+			errs <- ""
+		}()
+	}
+	for range 4 {
+		if e := <-errs; e != "" {
+			t.Error(e)
+		}
+	}
+	close(stop)
+	<-gcDone
 }
