@@ -1,8 +1,12 @@
 #!/usr/bin/env python3
 """PyTorch baseline for `star bench`: the same Qwen3 shapes, float32, eager.
 
-  python3 bench/torch_qwen3.py train    [--vocab 8192 --hidden 256 ... --seq 256 --batch 4 --steps 5]
+  python3 bench/torch_qwen3.py train    [--vocab 8192 --hidden 256 ... --seq 256 --batch 4 --steps 5] [--bf16]
   python3 bench/torch_qwen3.py generate [shape flags] --batch 1 --prompt-len 128 --new-tokens 128
+
+--bf16: the training step's forward under torch.autocast("cpu", bfloat16),
+the loss in float32 (PyTorch's mixed precision: float32 weights and AdamW),
+the peer of star's opt-in AMX bf16 products (GOMLX_SGEMM_BF16=amx).
 
 Prints one line per step and a last line `tokens/s: N` (median of timed
 training steps after one warm-up step; decode tokens after the prefill).
@@ -101,6 +105,7 @@ def main():
                     ("head-dim", 32), ("intermediate", 768), ("seq", 256), ("batch", 4), ("steps", 5),
                     ("prompt-len", 128), ("new-tokens", 128), ("threads", 2)]:
         p.add_argument("--" + name, type=int, default=d)
+    p.add_argument("--bf16", action="store_true", help="train under bfloat16 autocast")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -114,8 +119,9 @@ def main():
         for step in range(a.steps + 1):
             ids = torch.randint(0, a.vocab, (a.batch, a.seq))
             t0 = time.perf_counter()
-            logits = m(ids)
-            loss = F.cross_entropy(logits[:, :-1].reshape(-1, a.vocab), ids[:, 1:].reshape(-1))
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.bf16):
+                logits = m(ids)
+            loss = F.cross_entropy(logits[:, :-1].float().reshape(-1, a.vocab), ids[:, 1:].reshape(-1))
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0)

@@ -1,9 +1,8 @@
 package demo
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image/color"
 	"math"
@@ -15,6 +14,7 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 
+	"github.com/star-go/star/data/jsonl"
 	"github.com/star-go/star/demo/world"
 	"github.com/star-go/star/toolcall"
 )
@@ -139,27 +139,25 @@ func toolChoice(test, responses string) (right, items int, err error) {
 	return right, items, err
 }
 
-// eachLine calls f with every non-empty line of path; errors name the line.
+// errStop ends eachLine early without an error.
+var errStop = errors.New("stop")
+
+// eachLine calls f with every non-blank line of path (jsonl.Reader: long
+// lines, gzip); f's errors come back naming the file and line.
 func eachLine(path string, f func([]byte) error) error {
-	file, err := os.Open(path)
+	r, err := jsonl.Open(path)
 	if err != nil {
 		return err
 	}
-	defer file.Close()
-	sc := bufio.NewScanner(file)
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	for n := 1; sc.Scan(); n++ {
-		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
-			continue
-		}
-		if err := f(sc.Bytes()); err != nil {
-			return fmt.Errorf("%s:%d: %w", path, n, err)
+	defer r.Close()
+	for r.Next() {
+		if err := f(r.Bytes()); err == errStop {
+			return nil
+		} else if err != nil {
+			return r.Wrap(err)
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
+	return r.Err()
 }
 
 // RewardTrend is the mean Sim-RL reward over the first and the last third of
@@ -172,22 +170,18 @@ type RewardTrend struct {
 // ReadRewardTrend reads the Sim-RL run's metrics.jsonl.
 func ReadRewardTrend(c Config) (RewardTrend, error) {
 	path := c.Path("runs", StudentCKDSimRL, "metrics.jsonl")
-	f, err := os.Open(path)
+	var rs []float64
+	err := eachLine(path, func(line []byte) error {
+		var m struct {
+			Reward *float64 `json:"reward_mean"`
+		}
+		if json.Unmarshal(line, &m) == nil && m.Reward != nil {
+			rs = append(rs, *m.Reward)
+		}
+		return nil // other lines (eval rows, a torn last line) carry no reward
+	})
 	if err != nil {
 		return RewardTrend{}, err
-	}
-	defer f.Close()
-	var rs []float64
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 16<<20)
-	for sc.Scan() {
-		var m map[string]any
-		if json.Unmarshal(sc.Bytes(), &m) != nil {
-			continue
-		}
-		if r, ok := m["reward_mean"].(float64); ok {
-			rs = append(rs, r)
-		}
 	}
 	if len(rs) == 0 {
 		return RewardTrend{}, fmt.Errorf("%s: no reward_mean lines", path)

@@ -56,3 +56,38 @@ func TestToolChoice(t *testing.T) {
 		t.Fatalf("unknown id: %v, want an error naming the file and line", err)
 	}
 }
+
+func TestOpenThinkAndHeadLines(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.jsonl")
+	rows := `{"id": "a", "inputs": "<|im_start|>assistant\n<think>", "targets": "x</think>y"}` + "\n\n" +
+		`{"id": "b", "inputs": "p", "targets": "t"}` + "\n" +
+		`{"id": "c", "inputs": "q<think>", "targets": "u"}` + "\n"
+	if err := os.WriteFile(in, []byte(rows), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out.jsonl")
+	if err := openThink(in, out); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(out)
+	want := `{"id":"a","inputs":"\u003c|im_start|\u003eassistant\n","targets":"\u003cthink\u003ex\u003c/think\u003ey"}` + "\n" +
+		`{"id":"b","inputs":"p","targets":"t"}` + "\n" +
+		`{"id":"c","inputs":"q","targets":"\u003cthink\u003eu"}` + "\n"
+	if string(got) != want {
+		t.Fatalf("openThink wrote\n%s\nwant\n%s", got, want)
+	}
+	if err := headLines(in, out, 2); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = os.ReadFile(out)
+	if lines := strings.Split(strings.TrimSpace(string(got)), "\n"); len(lines) != 2 || !strings.Contains(lines[1], `"b"`) {
+		t.Fatalf("headLines 2 wrote %q", got)
+	}
+	if err := os.WriteFile(in, []byte("{}\n{broken\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := openThink(in, out); err == nil || !strings.Contains(err.Error(), "in.jsonl:2") {
+		t.Fatalf("bad JSON: %v, want an error naming in.jsonl:2", err)
+	}
+}

@@ -1,10 +1,8 @@
 package demo
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -200,18 +198,11 @@ func Stages(c Config, exec Exec) []Stage {
 // evaluation and serving send (ending at "<|im_start|>assistant\n") would
 // be new to them.
 func openThink(in, out string) error {
-	f, err := os.Open(in)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
 	var b []byte
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	for line := 1; sc.Scan(); line++ {
+	err := eachLine(in, func(line []byte) error {
 		var r map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			return fmt.Errorf("%s:%d: %w", in, line, err)
+		if err := json.Unmarshal(line, &r); err != nil {
+			return err
 		}
 		inputs, _ := r["inputs"].(string)
 		targets, _ := r["targets"].(string)
@@ -219,32 +210,29 @@ func openThink(in, out string) error {
 			r["inputs"], r["targets"] = s, "<think>"+targets
 		}
 		j, err := json.Marshal(r)
-		if err != nil {
-			return err
-		}
 		b = append(append(b, j...), '\n')
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("%s: %w", in, err)
+		return err
+	})
+	if err != nil {
+		return err
 	}
 	return writeFile(out, b)
 }
 
 // headLines copies the first n lines of in to out (all when n ≤ 0).
 func headLines(in, out string, n int) error {
-	f, err := os.Open(in)
+	var b []byte
+	k := 0
+	err := eachLine(in, func(line []byte) error {
+		if n > 0 && k == n {
+			return errStop
+		}
+		k++
+		b = append(append(b, line...), '\n')
+		return nil
+	})
 	if err != nil {
 		return err
-	}
-	defer f.Close()
-	var b []byte
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	for i := 0; sc.Scan() && (n <= 0 || i < n); i++ {
-		b = append(append(b, sc.Bytes()...), '\n')
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("%s: %w", in, err)
 	}
 	return writeFile(out, b)
 }

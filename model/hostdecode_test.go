@@ -2,6 +2,7 @@ package model
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -202,18 +203,25 @@ func TestHostPrefillMatchesReference(t *testing.T) {
 	}
 }
 
-// TestBatcherHostJoinTogether: prompts queued together (lengths 1, 7, 33,
-// 300 — more than a prefill chunk — and a sampled group of two) join the
-// batch in one prefill on the host; each gives exactly what it gives
-// alone, the fixture's greedy continuations and Generate's samples.
-func TestBatcherHostJoinTogether(t *testing.T) {
+// TestBatcherJoinTogether: prompts queued together (lengths 1, 7, 33,
+// 300 — more than a host prefill chunk — and a sampled group of two) join
+// the batch in one prefill, with the graph step and with the host step; each
+// gives exactly what it gives alone, the fixture's greedy continuations and
+// Generate's samples.
+func TestBatcherJoinTogether(t *testing.T) {
+	for _, host := range []bool{false, true} {
+		t.Run(fmt.Sprintf("host=%v", host), func(t *testing.T) { testBatcherJoinTogether(t, host) })
+	}
+}
+
+func testBatcherJoinTogether(t *testing.T, host bool) {
 	ref := reference(t)
 	m := fixtureModel(t, "tied-f32")
-	if !m.useHostDecode() {
+	if host && !m.useHostDecode() {
 		t.Skip("the host step needs the Go backend")
 	}
 	ctx := context.Background()
-	b := m.NewBatcher(BatcherOptions{MaxBatch: 8, HostStep: true})
+	b := m.NewBatcher(BatcherOptions{MaxBatch: 8, HostStep: host})
 	defer b.Close()
 	long := make([]int, 300)
 	for i := range long {
