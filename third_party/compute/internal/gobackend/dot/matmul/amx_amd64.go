@@ -6,6 +6,7 @@
 package matmul
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"sync"
@@ -78,7 +79,17 @@ func AMXSupported() bool { return amxOnce() }
 // amxEnabled is whether the dispatch uses the AMX GEMM: opt-in, and only
 // where AMX works.
 var amxEnabled = sync.OnceValue(func() bool {
-	return os.Getenv(SGEMMBF16Env) == "amx" && AMXSupported()
+	switch v := os.Getenv(SGEMMBF16Env); {
+	case v == "":
+		return false
+	case v != "amx":
+		fmt.Fprintf(os.Stderr, "warning: %s=%q ignored (the only value is \"amx\"); float32 products\n", SGEMMBF16Env, v)
+		return false
+	case !AMXSupported():
+		fmt.Fprintf(os.Stderr, "warning: %s=amx ignored: this CPU or kernel offers no AMX bf16 tiles; float32 products\n", SGEMMBF16Env)
+		return false
+	}
+	return true
 })
 
 // toBF16 rounds f to the nearest bfloat16 (ties to even); NaNs stay NaNs.
