@@ -41,19 +41,20 @@ func (c Cursor) next(stepsPerEpoch int) Cursor {
 }
 
 // padded is the length a batch of longest sequence n is padded to (the
-// engine's shape buckets: exact up to 64, then 128, 256, …).
+// engine's shape buckets: exact up to 64, then 128, 256, multiples of 128
+// up to 1024, multiples of 512).
 func padded(n int) int {
-	if n <= 64 {
+	switch {
+	case n <= 64:
 		return n
+	case n <= 128:
+		return 128
+	case n <= 256:
+		return 256
+	case n <= 1024:
+		return (n + 127) / 128 * 128
 	}
-	b := 128
-	for b < n && b < 1024 {
-		b *= 2
-	}
-	for b < n {
-		b += 512
-	}
-	return b
+	return (n + 511) / 512 * 512
 }
 
 // MicroBatches splits a global batch into micro-batches of similar length
