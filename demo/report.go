@@ -16,6 +16,7 @@ import (
 
 	"github.com/star-go/star/data/jsonl"
 	"github.com/star-go/star/demo/world"
+	"github.com/star-go/star/reward"
 	"github.com/star-go/star/toolcall"
 )
 
@@ -29,6 +30,13 @@ type Score struct {
 	// tool choice, which a small model learns long before it learns to copy
 	// argument values, so the table shows it beside the BFCL accuracy.
 	Tools, Items int
+	// Reward is the mean Sim-RL reward (STAR-SPEC §6.1) of the responses
+	// against the test labels: what Sim-RL optimises, with partial credit
+	// for the right tools and argument names, −1 for a malformed answer.
+	Reward float64
+	// Loss is the held-out loss (`star eval loss`): mean cross-entropy per
+	// token of the test split's reference answers, reasoning included.
+	Loss float64
 }
 
 // ToolAccuracy is the share of items with the right tools.
@@ -80,8 +88,84 @@ func ReadScore(c Config, arm string) (Score, error) {
 	for _, k := range world.Cases {
 		s.Correct[k], s.Total[k] = v.Categories[k].Correct, v.Categories[k].Total
 	}
-	s.Tools, s.Items, err = toolChoice(c.Path("world", "test.jsonl"), c.Path("eval", arm, "responses.jsonl"))
+	responses := c.Path("eval", arm, "responses.jsonl")
+	if s.Tools, s.Items, err = toolChoice(c.Path("world", "test.jsonl"), responses); err != nil {
+		return s, err
+	}
+	if s.Reward, err = testReward(c.Path("data", "test.jsonl"), responses); err != nil {
+		return s, err
+	}
+	s.Loss, err = readLoss(c.Path("eval", arm, "loss.json"))
 	return s, err
+}
+
+// readLoss reads the "loss" of a `star eval loss -o` file.
+func readLoss(path string) (float64, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	var v struct {
+		Loss *float64 `json:"loss"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return 0, fmt.Errorf("%s: %w", path, err)
+	}
+	if v.Loss == nil {
+		return 0, fmt.Errorf("%s: no \"loss\"", path)
+	}
+	return *v.Loss, nil
+}
+
+// testReward is the mean Sim-RL reward of the responses (as `star eval bfcl`
+// writes them: the answer in "result", the reasoning in "reasoning_content")
+// against the test split as {id, inputs, targets}. The generation scored is
+// "<think>reasoning</think>" + answer, or the answer alone when the model
+// closed no reasoning (which the reward counts as malformed).
+func testReward(test, responses string) (float64, error) {
+	type item struct{ prompt, label string }
+	items := map[string]item{}
+	err := eachLine(test, func(line []byte) error {
+		var r struct{ ID, Inputs, Targets string }
+		if err := json.Unmarshal(line, &r); err != nil {
+			return err
+		}
+		items[r.ID] = item{r.Inputs, r.Targets}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	sum, n := 0.0, 0
+	err = eachLine(responses, func(line []byte) error {
+		var r struct {
+			ID        string  `json:"id"`
+			Result    string  `json:"result"`
+			Reasoning *string `json:"reasoning_content"`
+		}
+		if err := json.Unmarshal(line, &r); err != nil {
+			return err
+		}
+		it, ok := items[r.ID]
+		if !ok {
+			return fmt.Errorf("id %q is not in %s", r.ID, test)
+		}
+		gen := r.Result
+		if r.Reasoning != nil {
+			gen = toolcall.ThinkOpen + *r.Reasoning + toolcall.ThinkClose + "\n\n" + r.Result
+		}
+		res, err := reward.Score(it.prompt, it.label, gen)
+		if err != nil {
+			return fmt.Errorf("id %q: %w", r.ID, err)
+		}
+		sum += res.Reward
+		n++
+		return nil
+	})
+	if err != nil || n == 0 {
+		return 0, err
+	}
+	return sum / float64(n), nil
 }
 
 // toolChoice counts the responses whose calls name the expected tools, the
@@ -227,7 +311,7 @@ func (r *Report) Table() string {
 	for _, k := range world.Cases {
 		b.WriteString(" " + k + " |")
 	}
-	b.WriteString(" right tools |\n|---|---|---|")
+	b.WriteString(" right tools | reward | test loss |\n|---|---|---|---|---|")
 	for range world.Cases {
 		b.WriteString("---|")
 	}
@@ -237,7 +321,7 @@ func (r *Report) Table() string {
 		for _, k := range world.Cases {
 			fmt.Fprintf(&b, " %.1f%% (%d/%d) |", 100*s.CaseAccuracy(k), s.Correct[k], s.Total[k])
 		}
-		fmt.Fprintf(&b, " %.1f%% |\n", 100*s.ToolAccuracy())
+		fmt.Fprintf(&b, " %.1f%% | %+.3f | %.3f |\n", 100*s.ToolAccuracy(), s.Reward, s.Loss)
 	}
 	return b.String()
 }
@@ -252,7 +336,9 @@ func WriteReport(c Config, r *Report, stages []Stage) error {
 	}
 	fmt.Fprintf(&b, "# STAR demo (%s, seed %d)\n\n", size, c.Seed)
 	b.WriteString("BFCL checker (`star eval bfcl`) on the held-out test split of the synthetic world, greedy decoding. " +
-		"\"right tools\": the share of items whose calls name exactly the expected tools (none on irrelevance), whatever the arguments.\n\n")
+		"\"right tools\": the share of items whose calls name exactly the expected tools (none on irrelevance), whatever the arguments. " +
+		"\"reward\": the mean Sim-RL reward (STAR-SPEC §6.1) against the test labels, from −1 (malformed) to 1. " +
+		"\"test loss\": nats per token of the test split's reference answers (`star eval loss`; lower is better).\n\n")
 	b.WriteString(r.Table())
 	fmt.Fprintf(&b, "\nSim-RL mean reward: %.3f over the first third of its %d iterations, %.3f over the last third.\n\n",
 		r.Reward.First, r.Reward.Iterations, r.Reward.Last)
@@ -261,8 +347,8 @@ func WriteReport(c Config, r *Report, stages []Stage) error {
 		z.Vocab, z.Teacher[0], z.Teacher[1], z.Student[0], z.Student[1])
 	fmt.Fprintf(&b, "- teacher SFT %d epochs at lr %s; %d CKD prompts × %d rollouts; student %d epochs at lr %s, top-k %d\n",
 		z.TeacherEpochs, z.TeacherLR, z.CKDPrompts, z.RolloutN, z.StudentEpochs, z.StudentLR, z.TopK)
-	fmt.Fprintf(&b, "- Sim-RL: %d prompts × %d samples per iteration, %d episode(s), lr %s, ≤ %d new tokens\n\n",
-		z.RLBatch, z.RLSamples, z.RLEpisodes, z.RLLR, z.MaxNewTokens)
+	fmt.Fprintf(&b, "- Sim-RL: %d prompts × %d samples per iteration, %d episode(s), lr %s, KL weight %s, ≤ %d new tokens\n\n",
+		z.RLBatch, z.RLSamples, z.RLEpisodes, z.RLLR, z.RLKL, z.MaxNewTokens)
 	b.WriteString("## Stages (each is a star command; rerun `star demo` to resume)\n\n| stage | seconds | command |\n|---|---|---|\n")
 	total := 0.0
 	for _, s := range stages {

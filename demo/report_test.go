@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -89,5 +90,57 @@ func TestOpenThinkAndHeadLines(t *testing.T) {
 	}
 	if err := openThink(in, out); err == nil || !strings.Contains(err.Error(), "in.jsonl:2") {
 		t.Fatalf("bad JSON: %v, want an error naming in.jsonl:2", err)
+	}
+}
+
+func TestTestReward(t *testing.T) {
+	dir := t.TempDir()
+	test := filepath.Join(dir, "test.jsonl")
+	responses := filepath.Join(dir, "responses.jsonl")
+	prompt := "<|im_start|>system\n# Tools\n\n<tools>\n" +
+		`{"name": "get_weather", "parameters": {"type": "dict", "properties": {"city": {"type": "string"}, "unit": {"type": "string"}}}}` +
+		"\n</tools><|im_end|>\n<|im_start|>user\nWeather in Paris?<|im_end|>\n<|im_start|>assistant\n"
+	label := "<think>\n\n</think>\n\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}\n</tool_call>"
+	row, _ := json.Marshal(map[string]string{"id": "simple_0", "inputs": prompt, "targets": label})
+	if err := os.WriteFile(test, append(row, '\n'), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	call := func(args string) string {
+		return "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": " + args + "}\n</tool_call>"
+	}
+	think := "weather"
+	for _, c := range []struct {
+		name      string
+		result    string
+		reasoning *string
+		want      float64
+	}{
+		{"exact", call(`{"city": "Paris"}`), &think, 1},
+		{"one of two arguments", call(`{"city": "Paris", "unit": "celsius"}`), &think, 0.5},
+		{"argument not in the schema", call(`{"town": "Paris"}`), &think, -1},
+		{"no reasoning closed", call(`{"city": "Paris"}`), nil, -1},
+		{"no call", "It is sunny.", &think, 0},
+	} {
+		r := map[string]any{"id": "simple_0", "result": c.result}
+		if c.reasoning != nil {
+			r["reasoning_content"] = *c.reasoning
+		}
+		b, _ := json.Marshal(r)
+		if err := os.WriteFile(responses, append(b, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got, err := testReward(test, responses)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if got != c.want {
+			t.Errorf("%s: reward %v, want %v", c.name, got, c.want)
+		}
+	}
+	if err := os.WriteFile(responses, []byte(`{"id": "simple_7", "result": ""}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := testReward(test, responses); err == nil || !strings.Contains(err.Error(), "responses.jsonl:1") {
+		t.Fatalf("unknown id: %v, want an error naming the file and line", err)
 	}
 }

@@ -27,6 +27,7 @@ type Sizes struct {
 	RLSamples        int
 	RLEpisodes       int
 	RLLR             string
+	RLKL             string // weight of the KL to the starting (CKD) student
 	RLPrompts        int // RL records used (0: all)
 	MaxNewTokens     int
 	Domains          int // tool domains of the world (0: all)
@@ -36,20 +37,31 @@ type Sizes struct {
 
 // SizesFor returns the full or the quick sizes.
 func SizesFor(quick bool) Sizes {
+	// Sim-RL's learning rate is the tiny student's, not STAR's 3e-7 for a
+	// pretrained 0.6B model: at 1e-4 its reward does not move in 16
+	// iterations. At 3e-3 with STAR's KL weight (1e-3) it rises but the
+	// student can drift into closing its reasoning over garbage (its test
+	// loss rose from 3.7 to 7.9 in one seed); a KL weight of 0.05 to the CKD
+	// student keeps it near what it learned (docs/demo.md).
 	if quick {
-		return Sizes{Vocab: 1024, Domains: 3, Values: 8,
+		// In two minutes the teacher learns the format, not yet tool choice
+		// (which needs ~450 steps: docs/demo.md, "What a tiny model
+		// learns"); the students need ~150 steps to learn the format from
+		// its rollouts, so they take several epochs over few records.
+		return Sizes{Vocab: 1024, Domains: 3, Values: 8, TrainRecords: 1200,
 			Teacher: [6]int{128, 2, 4, 2, 32, 384}, Student: [6]int{64, 2, 2, 1, 32, 192},
-			TeacherEpochs: 4, TeacherLR: "5e-3", CKDPrompts: 64, RolloutN: 2,
-			StudentEpochs: 3, StudentLR: "5e-3", TopK: 20, Batch: 4,
-			RLBatch: 8, RLSamples: 4, RLEpisodes: 1, RLLR: "1e-4", RLPrompts: 32, MaxNewTokens: 96}
+			TeacherEpochs: 1, TeacherLR: "5e-3", CKDPrompts: 160, RolloutN: 2,
+			StudentEpochs: 8, StudentLR: "5e-3", TopK: 20, Batch: 4,
+			RLBatch: 8, RLSamples: 4, RLEpisodes: 2, RLLR: "2e-3", RLKL: "0.05", RLPrompts: 48, MaxNewTokens: 96}
 	}
-	// The teacher's 1,000 steps are what it needs to choose tools well from
-	// scratch (docs/demo.md, "What a tiny model learns, step by step").
-	return Sizes{Vocab: 1024, Domains: 3, Values: 8, TrainRecords: 2000,
+	// The teacher's 1,500 steps over distinct records are what it needs to
+	// choose tools well from scratch (docs/demo.md, "What a tiny model
+	// learns, step by step").
+	return Sizes{Vocab: 1024, Domains: 3, Values: 8, TrainRecords: 6000,
 		Teacher: [6]int{128, 2, 4, 2, 32, 384}, Student: [6]int{64, 2, 2, 1, 32, 192},
-		TeacherEpochs: 2, TeacherLR: "5e-3", CKDPrompts: 400, RolloutN: 2,
-		StudentEpochs: 6, StudentLR: "5e-3", TopK: 20, Batch: 4,
-		RLBatch: 8, RLSamples: 4, RLEpisodes: 1, RLLR: "1e-4", RLPrompts: 64, MaxNewTokens: 96}
+		TeacherEpochs: 1, TeacherLR: "5e-3", CKDPrompts: 400, RolloutN: 2,
+		StudentEpochs: 4, StudentLR: "5e-3", TopK: 20, Batch: 4,
+		RLBatch: 8, RLSamples: 4, RLEpisodes: 2, RLLR: "2e-3", RLKL: "0.05", RLPrompts: 64, MaxNewTokens: 96}
 }
 
 func shapeArgs(vocab int, s [6]int) []string {
@@ -82,7 +94,7 @@ func Stages(c Config, exec Exec) []Stage {
 	trainArgs := func(kind, init, data, run, epochs, lr string, extra ...string) []string {
 		a := []string{"train", kind, "--model", init, "--data", data, "-o", p("runs", run),
 			"--epochs", epochs, "--batch-size", strconv.Itoa(z.Batch), "--lr", lr, "--warmup-ratio", "0.05",
-			"--max-len", "1024", "--save-every", "20", "--seed", seed}
+			"--max-len", "1024", "--micro-batch-tokens", "4096", "--save-every", "20", "--seed", seed}
 		return append(a, extra...)
 	}
 	resume := func(run string) (string, []string) { return p("runs", run), []string{"--resume"} }
@@ -110,7 +122,7 @@ func Stages(c Config, exec Exec) []Stage {
 			}
 			return nil
 		}, Done: p("init", "student", "tokenizer_config.json")})
-	add(Stage{Name: "trainsets", What: "train and RL splits as {inputs, targets} (the train split with its reasoning)",
+	add(Stage{Name: "trainsets", What: "train, RL and test splits as {inputs, targets} (the train split with its reasoning)",
 		Go: func(ctx context.Context) error {
 			if err := exec(ctx, []string{"data", "trainset", p("world", "train.jsonl"), "-o", p("data", "train.star.jsonl"),
 				"--model", p("init", "teacher"), "--reasoning"}); err != nil {
@@ -125,8 +137,22 @@ func Stages(c Config, exec Exec) []Stage {
 			if err := headLines(p("world", "rl.jsonl"), p("data", "rl_messages.jsonl"), z.RLPrompts); err != nil {
 				return err
 			}
-			return exec(ctx, []string{"data", "trainset", p("data", "rl_messages.jsonl"), "-o", p("data", "rl.jsonl"),
-				"--model", p("init", "student")})
+			// The test split as {inputs, targets}: the labels of the report's
+			// reward and the references of its held-out loss.
+			if err := exec(ctx, []string{"data", "trainset", p("world", "test.jsonl"), "-o", p("data", "test.star.jsonl"),
+				"--model", p("init", "student"), "--reasoning"}); err != nil {
+				return err
+			}
+			if err := openThink(p("data", "test.star.jsonl"), p("data", "test.jsonl")); err != nil {
+				return err
+			}
+			// Sim-RL's prompts end where evaluation's do, before "<think>",
+			// so the student practises the start it is scored on.
+			if err := exec(ctx, []string{"data", "trainset", p("data", "rl_messages.jsonl"), "-o", p("data", "rl.star.jsonl"),
+				"--model", p("init", "student")}); err != nil {
+				return err
+			}
+			return openThink(p("data", "rl.star.jsonl"), p("data", "rl.jsonl"))
 		}, Done: p("data", "rl.jsonl")})
 	from, more := resume("teacher")
 	add(Stage{Name: "teacher", What: "the teacher: SFT of the larger model on the train split",
@@ -172,7 +198,7 @@ func Stages(c Config, exec Exec) []Stage {
 	add(Stage{Name: StudentCKDSimRL, What: "arm (c): arm (b) polished by Sim-RL (GRPO with the similarity reward) on the RL split",
 		Args: []string{"train", "simrl", "--model", c.ModelDir(StudentCKD), "--data", p("data", "rl.jsonl"), "-o", p("runs", StudentCKDSimRL),
 			"--n-samples", strconv.Itoa(z.RLSamples), "--rollout-batch", strconv.Itoa(z.RLBatch), "--episodes", strconv.Itoa(z.RLEpisodes),
-			"--max-new-tokens", strconv.Itoa(z.MaxNewTokens), "--lr", z.RLLR, "--save-every", "2", "--seed", seed,
+			"--max-new-tokens", strconv.Itoa(z.MaxNewTokens), "--lr", z.RLLR, "--kl-coef", z.RLKL, "--save-every", "2", "--seed", seed,
 			// A small student rarely gets a call fully right, so STAR's
 			// filter (0.01 < group mean < 0.99) would drop nearly every group;
 			// the similarity reward still ranks its samples, and a group
@@ -184,6 +210,9 @@ func Stages(c Config, exec Exec) []Stage {
 			Args: []string{"eval", "bfcl", "run", "--data", p("world", "bfcl"), "--model", c.ModelDir(arm), "-o", p("eval", arm),
 				"--max-new-tokens", strconv.Itoa(2 * z.MaxNewTokens), "--concurrency", "32"},
 			Done: p("eval", arm, "summary.json"), ResumeFrom: p("eval", arm, "responses.jsonl"), Resume: []string{"--resume"}})
+		add(Stage{Name: "loss " + arm, What: "held-out loss of the test split's reference answers: " + arm,
+			Args: []string{"eval", "loss", "--model", c.ModelDir(arm), "--data", p("data", "test.jsonl"), "-o", p("eval", arm, "loss.json")},
+			Done: p("eval", arm, "loss.json")})
 	}
 	add(Stage{Name: "curves", What: "every training curve in one picture",
 		Args: []string{"plot", p("runs", "teacher"), p("runs", StudentSFT), p("runs", StudentCKD), p("runs", StudentCKDSimRL), "-o", p("curves.png")},
