@@ -28,7 +28,7 @@ type Sizes struct {
 	RLEpisodes       int
 	RLLR             string
 	RLKL             string // weight of the KL to the starting (CKD) student
-	RLPrompts        int // RL records used (0: all)
+	RLPrompts        int    // RL records used (0: all)
 	MaxNewTokens     int
 	Domains          int // tool domains of the world (0: all)
 	TrainRecords     int // records of the train split (0: the world's default)
