@@ -3,8 +3,10 @@ package train
 import (
 	"context"
 	"fmt"
+	"io"
 
 	"github.com/star-go/star/data/jsonl"
+	"github.com/star-go/star/internal/progress"
 	"github.com/star-go/star/model"
 )
 
@@ -22,8 +24,8 @@ type HeldOut struct {
 // loaded from modelDir, on the records of path ({id, inputs, targets}, read
 // with modelDir's tokenizer, or {id, input_ids, target_ids}), in
 // micro-batches of at most budget padded tokens. Unusable records go to
-// rejects (nil: dropped and counted).
-func EvalLoss(ctx context.Context, m *model.Model, modelDir, path string, maxLen, budget int, rejects *jsonl.Rejects) (HeldOut, error) {
+// rejects (nil: dropped and counted). Progress goes to log (nil: none).
+func EvalLoss(ctx context.Context, m *model.Model, modelDir, path string, maxLen, budget int, rejects *jsonl.Rejects, log io.Writer) (HeldOut, error) {
 	set, st, err := ReadExamples(path, DataOptions{ModelDir: modelDir, Vocab: m.Config.VocabSize, MaxLen: maxLen}, rejects)
 	if err != nil {
 		return HeldOut{}, err
@@ -31,7 +33,13 @@ func EvalLoss(ctx context.Context, m *model.Model, modelDir, path string, maxLen
 	if len(set) == 0 {
 		return HeldOut{}, fmt.Errorf("%s: no usable records (%d rejected)", path, st.Rejected)
 	}
-	loss, err := evaluate(ctx, m, SFT{}, set, budget)
+	var done func(int)
+	if log != nil {
+		bar := progress.NewWriter(log, "eval loss", int64(len(set)), "rec")
+		defer bar.Finish()
+		done = func(n int) { bar.Add(int64(n)) }
+	}
+	loss, err := evaluate(ctx, m, SFT{}, set, budget, done)
 	if err != nil {
 		return HeldOut{}, fmt.Errorf("%s: %w", path, err)
 	}

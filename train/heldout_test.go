@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -49,7 +50,7 @@ func TestEvalLoss(t *testing.T) {
 	}
 	want := sum / float64(n)
 	for _, budget := range []int{16, 4096} {
-		got, err := EvalLoss(context.Background(), m, mdir, data, 0, budget, nil)
+		got, err := EvalLoss(context.Background(), m, mdir, data, 0, budget, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -66,7 +67,7 @@ func TestEvalLoss(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := EvalLoss(context.Background(), m, mdir, bad, 0, 4096, rej)
+	got, err := EvalLoss(context.Background(), m, mdir, bad, 0, 4096, rej, io.Discard)
 	rej.Close()
 	if err != nil || got.Records != 7 || got.Rejected != 1 {
 		t.Fatalf("with a bad record: %+v, %v; want 7 records and 1 rejected", got, err)

@@ -230,7 +230,7 @@ func Train(ctx context.Context, cfg Config, obj Objective, log io.Writer) (*Summ
 		if len(evalSet) == 0 {
 			return nil
 		}
-		l, err := evaluate(ctx, tr.M, obj, evalSet, cfg.MicroTok)
+		l, err := evaluate(ctx, tr.M, obj, evalSet, cfg.MicroTok, nil)
 		if err != nil {
 			return fmt.Errorf("eval at step %d: %w", tr.Step, err)
 		}
@@ -366,7 +366,8 @@ func runStep(ctx context.Context, tr *model.Trainer, obj Objective, batch []*Exa
 
 // evaluate is the mean loss per target token over the eval set (each
 // micro-batch's masked mean weighted by its target tokens).
-func evaluate(ctx context.Context, m *model.Model, obj Objective, set []*Example, budget int) (float64, error) {
+// done, when set, is told how many records each micro-batch held.
+func evaluate(ctx context.Context, m *model.Model, obj Objective, set []*Example, budget int, done func(records int)) (float64, error) {
 	var sum, w float64
 	for _, mb := range MicroBatches(set, budget) {
 		if err := ctx.Err(); err != nil {
@@ -386,6 +387,9 @@ func evaluate(ctx context.Context, m *model.Model, obj Objective, set []*Example
 		}
 		sum += r.Loss * float64(n)
 		w += float64(n)
+		if done != nil {
+			done(len(mb))
+		}
 	}
 	return sum / w, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 
 	"github.com/star-go/star/data/jsonl"
 	"github.com/star-go/star/eval"
@@ -37,7 +38,7 @@ func runEvalLoss(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	r, err := train.EvalLoss(ctx, m, *dir, *data, *maxLen, *microTok, rejects)
+	r, err := train.EvalLoss(ctx, m, *dir, *data, *maxLen, *microTok, rejects, os.Stderr)
 	if cerr := rejects.Close(); err == nil {
 		err = cerr
 	}
