@@ -171,7 +171,11 @@ type decoder struct {
 	index    int // next cache slot to write
 	prompts  [][]int
 	cache    []*tensors.Tensor // per layer K [B,Hkv,D,S] then V [B,Hkv,S,D]
-	host     *hostStep         // one-token steps on the host (hostdecode.go), after the prefill
+	// host, on a backend with host memory, runs the prefill and every step
+	// on the host (hostdecode.go): each prompt unpadded from slot 0 of its
+	// row, next[b] the row's next slot; no graph or cache tensor is made.
+	host *hostStep
+	next []int
 	// the host step's inputs and outputs, reused
 	hostIDs                   []int32
 	hostPos, hostLo, hostSlot []int
@@ -186,6 +190,21 @@ func (m *Model) newDecoder(prompts [][]int, maxNew int) (*decoder, error) {
 	d := &decoder{m: m, B: len(prompts), Tp: bucket(maxLen), prompts: prompts}
 	d.S = bucket(d.Tp + maxNew)
 	c := m.Config
+	if m.useHostDecode() {
+		// The graph prefill held batch × heads × prompt² scores per layer
+		// (128 demo prompts of ~400 tokens ran out of 24 GB); the host
+		// prefill streams the prompts' tokens in chunks.
+		w, err := m.hostWeights()
+		if err != nil {
+			return nil, err
+		}
+		d.host = newHostStep(c, w, d.B, d.S)
+		d.next = make([]int, d.B)
+		d.hostIDs = make([]int32, d.B)
+		d.hostPos, d.hostLo, d.hostSlot = make([]int, d.B), make([]int, d.B), make([]int, d.B)
+		d.rows = make([][]float32, d.B)
+		return d, nil
+	}
 	for _, p := range prompts {
 		d.leftPads = append(d.leftPads, d.Tp-len(p))
 	}
@@ -199,7 +218,10 @@ func (m *Model) newDecoder(prompts [][]int, maxNew int) (*decoder, error) {
 // step feeds the prompt (step 0) or the last sampled tokens and returns the
 // logits [B][V] of the next token.
 func (d *decoder) step(step int, last []int) ([][]float32, error) {
-	if step > 0 && d.host != nil {
+	if d.host != nil {
+		if step == 0 {
+			return d.hostPrefill(), nil
+		}
 		return d.hostStep(last), nil
 	}
 	T := 1
@@ -258,11 +280,6 @@ func (d *decoder) step(step int, last []int) ([][]float32, error) {
 	if err != nil {
 		return nil, err
 	}
-	if step == 0 && d.m.useHostDecode() {
-		if err := d.toHost(); err != nil {
-			return nil, err
-		}
-	}
 	V := d.m.Config.VocabSize
 	rows := make([][]float32, d.B)
 	for b := range rows {
@@ -271,35 +288,29 @@ func (d *decoder) step(step int, last []int) ([][]float32, error) {
 	return rows, nil
 }
 
-// toHost moves the cache to a hostStep, which runs the following steps.
-func (d *decoder) toHost() error {
-	w, err := d.m.hostWeights()
-	if err != nil {
-		return err
+// hostPrefill runs every prompt into its row of the host cache, unpadded,
+// and returns each prompt's next-token logits.
+func (d *decoder) hostPrefill() [][]float32 {
+	rows := make([]int, d.B)
+	for b := range rows {
+		rows[b] = b
+		d.next[b] = len(d.prompts[b])
 	}
-	h := newHostStep(d.m.Config, w, d.B, d.S)
-	if err := h.loadCache(d.cache); err != nil {
-		return err
-	}
-	for _, c := range d.cache {
-		c.FinalizeAll()
-	}
-	d.cache, d.host = nil, h
-	d.hostIDs = make([]int32, d.B)
-	d.hostPos, d.hostLo, d.hostSlot = make([]int, d.B), make([]int, d.B), make([]int, d.B)
-	d.rows = make([][]float32, d.B)
-	return nil
+	return d.splitRows(d.host.prefill(d.prompts, rows, prefillChunk))
 }
 
 // hostStep feeds the last sampled tokens to the host step.
 func (d *decoder) hostStep(last []int) [][]float32 {
 	for b := range d.B {
 		d.hostIDs[b] = int32(last[b])
-		d.hostPos[b] = d.index - d.leftPads[b]
-		d.hostLo[b], d.hostSlot[b] = d.leftPads[b], d.index
+		d.hostPos[b], d.hostLo[b], d.hostSlot[b] = d.next[b], 0, d.next[b]
+		d.next[b]++
 	}
-	logits := d.host.run(d.hostIDs, d.hostPos, d.hostLo, d.hostSlot)
-	d.index++
+	return d.splitRows(d.host.run(d.hostIDs, d.hostPos, d.hostLo, d.hostSlot))
+}
+
+// splitRows views flat logits [B·V] as rows (valid until the next step).
+func (d *decoder) splitRows(logits []float32) [][]float32 {
 	V := d.m.Config.VocabSize
 	for b := range d.rows {
 		d.rows[b] = logits[b*V : (b+1)*V]

@@ -175,33 +175,6 @@ func (s *hostStep) setRows(B int) {
 	s.scratch(B)
 }
 
-// loadCache copies a graph cache (per layer K [B,Hkv,D,S] transposed, then
-// V [B,Hkv,S,D]) into the host cache.
-func (s *hostStep) loadCache(cache []*tensors.Tensor) error {
-	D, Hkv, S := s.cfg.HeadDim, s.cfg.NumKeyValueHeads, s.S
-	for l := range s.cfg.NumHiddenLayers {
-		kT, err := tensors.CopyFlatData[float32](cache[2*l])
-		if err != nil {
-			return err
-		}
-		v, err := tensors.CopyFlatData[float32](cache[2*l+1])
-		if err != nil {
-			return err
-		}
-		copy(s.v[l], v)
-		k := s.k[l]
-		for bh := range s.B * Hkv {
-			src, dst := kT[bh*D*S:(bh+1)*D*S], k[bh*S*D:(bh+1)*S*D]
-			for d := range D {
-				for p := range S {
-					dst[p*D+d] = src[d*S+p]
-				}
-			}
-		}
-	}
-	return nil
-}
-
 // run feeds token ids[b] to every row b at RoPE position pos[b], writes its
 // key and value at cache slot slot[b], attends to slots [lo[b], slot[b]] and
 // returns the next-token logits [B·V] (valid until the next call).
