@@ -99,6 +99,21 @@ func Stages(c Config, exec Exec) []Stage {
 	}
 	resume := func(run string) (string, []string) { return p("runs", run), []string{"--resume"} }
 
+	// trainset writes messages records in as {inputs, targets} to
+	// base.star.jsonl (`star data trainset`, STAR's form, inputs ending in
+	// "<think>"), then to base.jsonl with that "<think>" moved into the
+	// targets (openThink): every model of the demo writes it itself.
+	trainset := func(ctx context.Context, in, base, model string, reasoning bool) error {
+		a := []string{"data", "trainset", in, "-o", base + ".star.jsonl", "--model", model}
+		if reasoning {
+			a = append(a, "--reasoning")
+		}
+		if err := exec(ctx, a); err != nil {
+			return err
+		}
+		return openThink(base+".star.jsonl", base+".jsonl")
+	}
+
 	var stages []Stage
 	add := func(s Stage) { stages = append(stages, s) }
 
@@ -124,11 +139,7 @@ func Stages(c Config, exec Exec) []Stage {
 		}, Done: p("init", "student", "tokenizer_config.json")})
 	add(Stage{Name: "trainsets", What: "train, RL and test splits as {inputs, targets} (the train split with its reasoning)",
 		Go: func(ctx context.Context) error {
-			if err := exec(ctx, []string{"data", "trainset", p("world", "train.jsonl"), "-o", p("data", "train.star.jsonl"),
-				"--model", p("init", "teacher"), "--reasoning"}); err != nil {
-				return err
-			}
-			if err := openThink(p("data", "train.star.jsonl"), p("data", "train.jsonl")); err != nil {
+			if err := trainset(ctx, p("world", "train.jsonl"), p("data", "train"), p("init", "teacher"), true); err != nil {
 				return err
 			}
 			if err := headLines(p("world", "train.jsonl"), p("data", "ckd_prompts.jsonl"), z.CKDPrompts); err != nil {
@@ -139,20 +150,12 @@ func Stages(c Config, exec Exec) []Stage {
 			}
 			// The test split as {inputs, targets}: the labels of the report's
 			// reward and the references of its held-out loss.
-			if err := exec(ctx, []string{"data", "trainset", p("world", "test.jsonl"), "-o", p("data", "test.star.jsonl"),
-				"--model", p("init", "student"), "--reasoning"}); err != nil {
-				return err
-			}
-			if err := openThink(p("data", "test.star.jsonl"), p("data", "test.jsonl")); err != nil {
+			if err := trainset(ctx, p("world", "test.jsonl"), p("data", "test"), p("init", "student"), true); err != nil {
 				return err
 			}
 			// Sim-RL's prompts end where evaluation's do, before "<think>",
 			// so the student practises the start it is scored on.
-			if err := exec(ctx, []string{"data", "trainset", p("data", "rl_messages.jsonl"), "-o", p("data", "rl.star.jsonl"),
-				"--model", p("init", "student")}); err != nil {
-				return err
-			}
-			return openThink(p("data", "rl.star.jsonl"), p("data", "rl.jsonl"))
+			return trainset(ctx, p("data", "rl_messages.jsonl"), p("data", "rl"), p("init", "student"), false)
 		}, Done: p("data", "rl.jsonl")})
 	from, more := resume("teacher")
 	add(Stage{Name: "teacher", What: "the teacher: SFT of the larger model on the train split",
@@ -174,11 +177,7 @@ func Stages(c Config, exec Exec) []Stage {
 		}, Done: p("data", "rollouts.jsonl")})
 	add(Stage{Name: "kd-data", What: "rollouts as a train set with the teacher's reasoning, and the teacher's top-k on it",
 		Go: func(ctx context.Context) error {
-			if err := exec(ctx, []string{"data", "trainset", p("data", "rollouts.jsonl"), "-o", p("data", "kd.star.jsonl"),
-				"--model", p("init", "student"), "--reasoning"}); err != nil {
-				return err
-			}
-			if err := openThink(p("data", "kd.star.jsonl"), p("data", "kd.jsonl")); err != nil {
+			if err := trainset(ctx, p("data", "rollouts.jsonl"), p("data", "kd"), p("init", "student"), true); err != nil {
 				return err
 			}
 			return exec(ctx, []string{"teacher", "topk", "--teacher", c.ModelDir(Teacher), "--data", p("data", "kd.jsonl"),
